@@ -3,6 +3,7 @@
  * when set, otherwise starts a throwaway `redis-server` on a free port and
  * stops it afterwards. Tests isolate themselves with a key namespace each.
  */
+import type {} from "vitest";
 import type { TestProject } from "vitest/node";
 import { type RedisServer, startRedisServer } from "./redis-server.js";
 

@@ -1,0 +1,80 @@
+/**
+ * Builds the HTTP application from its dependencies. No side effects: tests
+ * create as many apps as they like, each with its own store and registry.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import type { Logger } from "pino";
+import { Registry } from "prom-client";
+import { handleError } from "./lib/error-handler.js";
+import { allowedMethodsFor } from "./lib/method-not-allowed.js";
+import { problemResponse } from "./lib/problem.js";
+import type { AppBindings } from "./lib/types.js";
+import { validationHook } from "./lib/validation-hook.js";
+import { accessLog } from "./middleware/access-log.js";
+import { httpMetrics, registerMetrics } from "./middleware/metrics.js";
+import { requestId } from "./middleware/request-id.js";
+import { standardHeaders } from "./middleware/standard-headers.js";
+import { registerDocs } from "./routes/docs/docs.index.js";
+import { createMetaRouter } from "./routes/meta/meta.index.js";
+import { createUsersRouter } from "./routes/users/users.index.js";
+import type { UserStore } from "./store/user-store.js";
+
+/** Every request body, however it is sent (chunked included), is capped here. */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+export interface AppOptions {
+  readonly store: UserStore;
+  readonly logger: Logger;
+  /** Sent as `x-app-version` and in `GET /`. */
+  readonly version: string;
+  /** Metrics registry; pass one with default process metrics in production. @default a fresh Registry */
+  readonly registry?: Registry;
+  /** Clock in epoch milliseconds. @default Date.now */
+  readonly now?: () => number;
+  /** True while shutting down, so `/ready` fails. @default () => false */
+  readonly isDraining?: () => boolean;
+}
+
+export function createApp(options: AppOptions): OpenAPIHono<AppBindings> {
+  const { store, logger, version } = options;
+  const registry = options.registry ?? new Registry();
+  const app = new OpenAPIHono<AppBindings>({ defaultHook: validationHook });
+
+  app.use(requestId);
+  app.use(standardHeaders(version));
+  app.use(accessLog(logger));
+  app.use(httpMetrics(registerMetrics(registry, store)));
+  app.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) =>
+        problemResponse(c, 413, `the request body must be at most ${MAX_BODY_BYTES} bytes`),
+    }),
+  );
+
+  app.route(
+    "/",
+    createMetaRouter({
+      store,
+      version,
+      registry,
+      isDraining: options.isDraining ?? (() => false),
+    }),
+  );
+  app.route("/", createUsersRouter({ store, now: options.now ?? Date.now }));
+  registerDocs(app, { title: "userapi", version });
+
+  const allowedMethods = allowedMethodsFor(app.routes);
+  app.notFound((c) => {
+    const allowed = allowedMethods(c.req.path);
+    if (allowed.length > 0 && !allowed.includes(c.req.method)) {
+      return problemResponse(c, 405, `${c.req.method} is not allowed on this resource`, {
+        headers: { allow: allowed.join(", ") },
+      });
+    }
+    return problemResponse(c, 404, "no resource at this path");
+  });
+  app.onError(handleError);
+  return app;
+}
