@@ -1,0 +1,42 @@
+# syntax=docker/dockerfile:1
+# userapi image: build with the full toolchain, ship only the compiled API and
+# its production dependencies. The final stage writes nothing at runtime, so it
+# runs with a read-only root filesystem (compose.yaml and the chart enforce it).
+
+# Node.js 24 (Active LTS), pinned by tag and digest so rebuilds are reproducible.
+FROM node:24.12.0-bookworm-slim@sha256:7326fb2dbdce998edd72140946851be64ef4a643e8715e138ca467e8e9d92c99 AS base
+WORKDIR /app
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false \
+    NPM_CONFIG_FUND=false \
+    NPM_CONFIG_AUDIT=false
+
+# Compiles TypeScript to build/ (and copies the Lua scripts next to it).
+FROM base AS build
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY api ./api
+RUN npm run build
+
+# Production dependencies only; its own stage so a source change does not
+# reinstall them and no dev tool reaches the final image.
+FROM base AS deps
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --omit=dev --ignore-scripts
+
+FROM base AS runtime
+ENV NODE_ENV=production \
+    PORT=8080 \
+    HOST=0.0.0.0
+# Files stay owned by root: the app user can read them but not change them.
+COPY package.json package-lock.json ./
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/build ./build
+# Numeric so Kubernetes' runAsNonRoot can verify it; not 1337 (Istio's sidecar).
+USER 10001:10001
+EXPOSE 8080
+# Uses node itself: the slim image has no curl, and none is installed.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# node directly (no npm, no shell) so SIGTERM reaches the server's drain logic.
+CMD ["node", "build/api/main.js"]

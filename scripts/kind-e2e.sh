@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The whole kind flow, in the order CI runs it (.github/workflows/ci.yaml calls
+# the same scripts one step each): build the image, create the cluster, load
+# the image, install Istio, deploy, analyze, smoke-test, delete the cluster.
+#
+#   SKIP_BUILD=1    use an existing ${IMAGE_REPO}:${IMAGE_TAG} instead of building
+#   KEEP_CLUSTER=1  leave the cluster running afterwards (to poke at it)
+set -euo pipefail
+here="$(dirname "${BASH_SOURCE[0]}")"
+# shellcheck source=scripts/lib.sh
+source "${here}/lib.sh"
+
+finish() {
+  local status=$?
+  if [[ ${status} -ne 0 ]]; then
+    log "Failed (exit ${status}); diagnostics follow"
+    "${here}/diagnose.sh" || true
+  fi
+  if [[ "${KEEP_CLUSTER:-0}" == "1" ]]; then
+    log "Keeping cluster ${CLUSTER_NAME} (delete it with scripts/kind-down.sh)"
+  else
+    "${here}/kind-down.sh" || true
+  fi
+  exit "${status}"
+}
+
+if [[ "${SKIP_BUILD:-0}" != "1" ]]; then
+  require docker "install Docker: https://docs.docker.com/get-docker/"
+  log "Building ${IMAGE}"
+  docker build -t "${IMAGE}" "${ROOT_DIR}"
+fi
+
+trap finish EXIT
+"${here}/kind-up.sh"
+"${here}/load-image.sh"
+"${here}/install-istio.sh"
+"${here}/deploy.sh"
+"${here}/analyze.sh"
+"${here}/smoke.sh"
+log "kind e2e passed"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Creates the kind cluster (pinned kind and node image); a no-op when it exists.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+require docker "install Docker: https://docs.docker.com/get-docker/"
+require kubectl "install kubectl: https://kubernetes.io/docs/tasks/tools/"
+ensure_kind
+
+if kind get clusters 2>/dev/null | grep -qx "${CLUSTER_NAME}"; then
+  log "kind cluster ${CLUSTER_NAME} already exists"
+else
+  log "Creating kind cluster ${CLUSTER_NAME} (${KIND_NODE_IMAGE%@*})"
+  kind create cluster \
+    --name "${CLUSTER_NAME}" \
+    --image "${KIND_NODE_IMAGE}" \
+    --config "${ROOT_DIR}/scripts/kind/cluster.yaml" \
+    --wait 180s
+fi
+kc wait --for=condition=Ready nodes --all --timeout=180s
+kc get nodes -o wide

@@ -1,0 +1,138 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034  # the settings below are read by the scripts that source this file
+# Shared settings and helpers for the kind scripts. Sourced, never run.
+# Every pinned version of the kind flow lives here, in one place.
+
+ROOT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+readonly KIND_VERSION="v0.31.0"
+# kind v0.31.0's default node image (Kubernetes 1.35.0), pinned by digest.
+readonly KIND_NODE_IMAGE="kindest/node:v1.35.0@sha256:452d707d4862f52530247495d180205e029056831160e22870e37e3f6c1ac31f"
+readonly ISTIO_VERSION="1.30.3"
+# Istio's own mirror: Docker Hub rate-limits istio/proxyv2 on shared CI runners.
+readonly ISTIO_HUB="gcr.io/istio-release"
+# Where release assets are downloaded from (overridable for mirrors and tests).
+KIND_RELEASES_URL="${KIND_RELEASES_URL:-https://github.com/kubernetes-sigs/kind/releases/download}"
+ISTIO_RELEASES_URL="${ISTIO_RELEASES_URL:-https://github.com/istio/istio/releases/download}"
+
+CLUSTER_NAME="${CLUSTER_NAME:-userapi}"
+IMAGE_REPO="${IMAGE_REPO:-userapi}"
+IMAGE_TAG="${IMAGE_TAG:-dev}"
+IMAGE="${IMAGE_REPO}:${IMAGE_TAG}"
+APP_NAMESPACE="${APP_NAMESPACE:-userapi}"
+V1_WEIGHT="${USERAPI_V1_WEIGHT:-25}"
+V2_WEIGHT="${USERAPI_V2_WEIGHT:-75}"
+TOOLS_DIR="${TOOLS_DIR:-${ROOT_DIR}/.tools}"
+ROLLOUT_TIMEOUT="${ROLLOUT_TIMEOUT:-300s}"
+
+log() { printf '\n==> %s\n' "$*" >&2; }
+die() {
+  printf 'error: %s\n' "$*" >&2
+  exit 1
+}
+
+# require CMD HINT: fail early with an install hint instead of halfway through.
+require() {
+  command -v "$1" >/dev/null 2>&1 || die "$1 is required but not on PATH: $2"
+}
+
+# os and arch in the spelling release assets use (linux|darwin, amd64|arm64).
+platform_os() {
+  case "$(uname -s)" in
+    Linux) echo linux ;;
+    Darwin) echo darwin ;;
+    *) die "unsupported OS: $(uname -s)" ;;
+  esac
+}
+platform_arch() {
+  case "$(uname -m)" in
+    x86_64 | amd64) echo amd64 ;;
+    aarch64 | arm64) echo arm64 ;;
+    *) die "unsupported architecture: $(uname -m)" ;;
+  esac
+}
+
+sha256_of() {
+  if command -v sha256sum >/dev/null 2>&1; then
+    sha256sum "$1" | cut -d' ' -f1
+  else
+    shasum -a 256 "$1" | cut -d' ' -f1
+  fi
+}
+
+# fetch_verified URL DEST: downloads URL and the checksum file the project
+# publishes next to it (URL.sha256 or URL.sha256sum, "<hex>  <name>"), and
+# keeps DEST only when the SHA-256 digests match.
+fetch_verified() {
+  local url="$1" dest="$2" suffix="${3:-.sha256}"
+  local tmp expected actual
+  tmp="$(mktemp -d)"
+  curl -fsSL --retry 3 --retry-delay 2 -o "${tmp}/file" "${url}"
+  curl -fsSL --retry 3 --retry-delay 2 -o "${tmp}/sum" "${url}${suffix}"
+  expected="$(cut -d' ' -f1 <"${tmp}/sum" | tr -d '[:space:]')"
+  actual="$(sha256_of "${tmp}/file")"
+  if [[ ! "${expected}" =~ ^[0-9a-f]{64}$ ]]; then
+    rm -rf "${tmp}"
+    die "no SHA-256 digest in ${url}${suffix}"
+  fi
+  if [[ "${expected}" != "${actual}" ]]; then
+    rm -rf "${tmp}"
+    die "checksum mismatch for ${url}: expected ${expected}, got ${actual}"
+  fi
+  echo "verified sha256 ${actual}  $(basename "${url}")" >&2
+  mv "${tmp}/file" "${dest}"
+  rm -rf "${tmp}"
+}
+
+# ensure_kind: puts kind ${KIND_VERSION} first on PATH, downloading and
+# verifying it when the one on PATH is missing or another version.
+ensure_kind() {
+  if command -v kind >/dev/null 2>&1 && kind version | grep -q "kind ${KIND_VERSION} "; then
+    return
+  fi
+  local dir="${TOOLS_DIR}/kind-${KIND_VERSION}"
+  if [[ ! -x "${dir}/kind" ]]; then
+    log "Installing kind ${KIND_VERSION} into ${dir}"
+    mkdir -p "${dir}"
+    fetch_verified \
+      "${KIND_RELEASES_URL}/${KIND_VERSION}/kind-$(platform_os)-$(platform_arch)" \
+      "${dir}/kind" .sha256sum
+    chmod +x "${dir}/kind"
+  fi
+  PATH="${dir}:${PATH}"
+  export PATH
+}
+
+# ensure_istioctl: the same for istioctl ${ISTIO_VERSION}.
+ensure_istioctl() {
+  if command -v istioctl >/dev/null 2>&1 &&
+    istioctl version --remote=false 2>/dev/null | grep -qE "(^|[: ])${ISTIO_VERSION//./\\.}\$"; then
+    return
+  fi
+  local dir="${TOOLS_DIR}/istio-${ISTIO_VERSION}"
+  if [[ ! -x "${dir}/istioctl" ]]; then
+    local os asset
+    os="$(platform_os)"
+    # Istio names its macOS assets "osx" (amd64) and "osx-arm64".
+    case "${os}-$(platform_arch)" in
+      linux-amd64) asset="linux-amd64" ;;
+      linux-arm64) asset="linux-arm64" ;;
+      darwin-amd64) asset="osx" ;;
+      darwin-arm64) asset="osx-arm64" ;;
+    esac
+    log "Installing istioctl ${ISTIO_VERSION} into ${dir}"
+    mkdir -p "${dir}"
+    fetch_verified \
+      "${ISTIO_RELEASES_URL}/${ISTIO_VERSION}/istioctl-${ISTIO_VERSION}-${asset}.tar.gz" \
+      "${dir}/istioctl.tar.gz"
+    tar -xzf "${dir}/istioctl.tar.gz" -C "${dir}" istioctl
+    rm -f "${dir}/istioctl.tar.gz"
+  fi
+  PATH="${dir}:${PATH}"
+  export PATH
+}
+
+# kubectl and istioctl against the kind cluster, whatever the current context is.
+KUBE_CONTEXT="${KUBE_CONTEXT:-kind-${CLUSTER_NAME}}"
+kc() { kubectl --context "${KUBE_CONTEXT}" "$@"; }
+ictl() { istioctl --context "${KUBE_CONTEXT}" "$@"; }

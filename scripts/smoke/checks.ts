@@ -1,0 +1,211 @@
+/**
+ * The smoke test itself: one sequence of HTTP checks against a running API,
+ * directly or through the Istio ingress gateway. Each check reports a result
+ * as it finishes; the run stops early only when the API never becomes healthy.
+ */
+import { type HttpClient, type HttpResponse, headerValue } from "./http-client.js";
+import type { SmokeOptions } from "./options.js";
+import { judgePinned, judgeSplit, TRACKS } from "./split.js";
+
+export interface CheckResult {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+export interface SmokeDeps {
+  readonly client: HttpClient;
+  readonly report: (result: CheckResult) => void;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly now?: () => number;
+}
+
+const VERSION_HEADER = "x-app-version";
+const PARALLEL = 8;
+
+/** A username that satisfies the API's rule and differs on every run. */
+export function uniqueUsername(now = Date.now(), random = Math.random): string {
+  const suffix = Math.floor(random() * 36 ** 4)
+    .toString(36)
+    .padStart(4, "0");
+  return `smoke-${now.toString(36)}-${suffix}`;
+}
+
+function describe(res: HttpResponse): string {
+  const body = res.text.length > 200 ? `${res.text.slice(0, 200)}…` : res.text;
+  return `${res.status} ${body}`.trim();
+}
+
+/** Runs every check; resolves to all results (also passed to `report` one by one). */
+export async function runSmoke(options: SmokeOptions, deps: SmokeDeps): Promise<CheckResult[]> {
+  const { client } = deps;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const now = deps.now ?? Date.now;
+  const results: CheckResult[] = [];
+  const record = (name: string, ok: boolean, detail: string): boolean => {
+    const result = { name, ok, detail };
+    results.push(result);
+    deps.report(result);
+    return ok;
+  };
+
+  // Port-forwards and fresh pods take a moment: poll until the deadline.
+  const deadline = now() + options.waitSeconds * 1000;
+  const poll = async (path: string, accept: (res: HttpResponse) => boolean) => {
+    let attempts = 0;
+    let last = "no answer";
+    for (;;) {
+      attempts++;
+      try {
+        const res = await client.request({ path });
+        if (accept(res)) return { ok: true, attempts, last: describe(res) };
+        last = describe(res);
+      } catch (error) {
+        last = error instanceof Error ? error.message : String(error);
+      }
+      if (now() >= deadline) return { ok: false, attempts, last };
+      await sleep(1000);
+    }
+  };
+
+  const health = await poll("/health", (res) => res.status === 200);
+  if (
+    !record("GET /health answers 200", health.ok, `${health.last} (attempt ${health.attempts})`)
+  ) {
+    return results;
+  }
+  const ready = await poll(
+    "/ready",
+    (res) => res.status === 200 && (res.json as { status?: unknown })?.status === "ok",
+  );
+  record(
+    "GET /ready answers 200 {status: ok}",
+    ready.ok,
+    `${ready.last} (attempt ${ready.attempts})`,
+  );
+
+  await crudRoundTrip(client, record);
+
+  const split = await fanOut(options.requests, () => client.request({ path: "/health" }));
+  const failed = split.filter((r) => !("res" in r) || r.res.status !== 200);
+  record(
+    `${options.requests} requests without x-version answer 200`,
+    failed.length === 0,
+    failed.length === 0 ? "all 200" : `${failed.length} failed, e.g. ${outcome(failed[0])}`,
+  );
+  const versions = split.map((r) => ("res" in r ? headerValue(r.res, VERSION_HEADER) : "(error)"));
+  const verdict = judgeSplit(versions, options.v1Weight);
+  record(
+    `traffic split matches ${options.v1Weight}/${options.v2Weight} (v1/v2)`,
+    verdict.ok,
+    verdict.message,
+  );
+
+  for (const track of TRACKS) {
+    const pinned = await fanOut(options.headerRequests, () =>
+      client.request({ path: "/health", headers: { "x-version": track } }),
+    );
+    const answered = pinned.map((r) =>
+      "res" in r ? headerValue(r.res, VERSION_HEADER) : "(error)",
+    );
+    const pinnedVerdict = judgePinned(track, answered);
+    record(`x-version: ${track} is answered by ${track}`, pinnedVerdict.ok, pinnedVerdict.message);
+  }
+  return results;
+}
+
+type Outcome = { res: HttpResponse } | { error: string };
+
+function outcome(o: Outcome | undefined): string {
+  if (!o) return "";
+  return "res" in o ? describe(o.res) : o.error;
+}
+
+/** `total` calls, at most PARALLEL in flight; errors are kept, not thrown. */
+async function fanOut(total: number, call: () => Promise<HttpResponse>): Promise<Outcome[]> {
+  const out: Outcome[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < total) {
+      next++;
+      try {
+        out.push({ res: await call() });
+      } catch (error) {
+        out.push({ error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL, total) }, worker));
+  return out;
+}
+
+type Record_ = (name: string, ok: boolean, detail: string) => boolean;
+
+async function crudRoundTrip(client: HttpClient, record: Record_): Promise<void> {
+  const username = uniqueUsername();
+  const path = `/user/${username}`;
+  const user = (res: HttpResponse) => (res.json ?? {}) as Record<string, unknown>;
+  const hasVersion = (res: HttpResponse) => headerValue(res, VERSION_HEADER) !== "";
+  let created = false;
+  try {
+    const create = await client.request({
+      method: "POST",
+      path: "/user",
+      body: { username, firstname: "Smoke", lastname: "Test", email: `${username}@example.com` },
+    });
+    created = create.status === 201;
+    const createOk =
+      created &&
+      headerValue(create, "location") === path &&
+      user(create).username === username &&
+      hasVersion(create);
+    if (!record(`POST /user creates ${username}`, createOk, describe(create))) return;
+
+    const read = await client.request({ path });
+    record(
+      "GET /user/{username} returns it",
+      read.status === 200 && user(read).email === `${username}@example.com` && hasVersion(read),
+      describe(read),
+    );
+
+    const put = await client.request({
+      method: "PUT",
+      path,
+      body: { firstname: "Smoky", lastname: "Tested" },
+    });
+    record(
+      "PUT replaces the names and drops the omitted email",
+      put.status === 200 &&
+        user(put).firstname === "Smoky" &&
+        user(put).email === undefined &&
+        hasVersion(put),
+      describe(put),
+    );
+
+    const patch = await client.request({
+      method: "PATCH",
+      path,
+      body: { email: `${username}@example.org` },
+    });
+    record(
+      "PATCH changes only the given field",
+      patch.status === 200 &&
+        user(patch).email === `${username}@example.org` &&
+        user(patch).firstname === "Smoky" &&
+        hasVersion(patch),
+      describe(patch),
+    );
+
+    const del = await client.request({ method: "DELETE", path });
+    created = del.status !== 204;
+    record("DELETE answers 204", del.status === 204 && hasVersion(del), describe(del));
+
+    const gone = await client.request({ path });
+    record("GET after DELETE answers 404", gone.status === 404, describe(gone));
+  } catch (error) {
+    record("CRUD round trip", false, error instanceof Error ? error.message : String(error));
+  } finally {
+    // Leave nothing behind when a step in the middle failed.
+    if (created) await client.request({ method: "DELETE", path }).catch(() => undefined);
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Command-line options of the smoke client, parsed with node:util and
+ * validated with zod. Pure: takes argv, returns frozen options or throws.
+ */
+import { parseArgs } from "node:util";
+import { z } from "zod";
+
+const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const SmokeOptionsSchema = z
+  .object({
+    baseUrl: z
+      .url({ protocol: /^https?$/, error: "must be an http(s) URL, e.g. http://127.0.0.1:8080" })
+      .transform((url) => url.replace(/\/+$/, "")),
+    requests: count(1, 100_000).default(200),
+    headerRequests: count(1, 10_000).default(20),
+    v1Weight: count(0, 100).default(25),
+    v2Weight: count(0, 100).default(75),
+    waitSeconds: count(0, 3600).default(30),
+    timeoutMs: count(100, 120_000).default(5000),
+    host: z.string().min(1).optional(),
+  })
+  .strict()
+  .superRefine((options, ctx) => {
+    if (options.v1Weight + options.v2Weight !== 100) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["v2Weight"],
+        message: `--v1-weight and --v2-weight must add up to 100 (got ${options.v1Weight} + ${options.v2Weight})`,
+      });
+    }
+  });
+
+export type SmokeOptions = Readonly<z.output<typeof SmokeOptionsSchema>>;
+
+/** Raised for bad command-line input; the message names the flag. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+export const USAGE = `Usage: npm run smoke -- --base-url URL [options]
+
+  --base-url URL        API (or Istio ingress gateway) to test, e.g. http://127.0.0.1:8080
+  --requests N          requests without x-version for the split check (default 200)
+  --v1-weight W         expected percentage answered by v1 (default 25)
+  --v2-weight W         expected percentage answered by v2 (default 75)
+  --header-requests N   requests with x-version: v1 and with v2, each (default 20)
+  --wait-seconds S      keep retrying GET /health this long before failing (default 30)
+  --timeout-ms MS       per-request timeout (default 5000)
+  --host NAME           Host header to send (when the Gateway matches on host)
+  --help                show this text`;
+
+const FLAG_TO_FIELD: Record<string, string> = {
+  "base-url": "baseUrl",
+  requests: "requests",
+  "header-requests": "headerRequests",
+  "v1-weight": "v1Weight",
+  "v2-weight": "v2Weight",
+  "wait-seconds": "waitSeconds",
+  "timeout-ms": "timeoutMs",
+  host: "host",
+};
+const FIELD_TO_FLAG = Object.fromEntries(
+  Object.entries(FLAG_TO_FIELD).map(([flag, field]) => [field, `--${flag}`]),
+);
+
+/** `{ help: true }` for --help; otherwise the validated options. */
+export function parseSmokeArgs(argv: readonly string[]): SmokeOptions | { help: true } {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        help: { type: "boolean" },
+        ...Object.fromEntries(
+          Object.keys(FLAG_TO_FIELD).map((flag) => [flag, { type: "string" as const }]),
+        ),
+      },
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  if (parsed.values.help === true) return { help: true };
+
+  const input: Record<string, unknown> = {};
+  for (const [flag, field] of Object.entries(FLAG_TO_FIELD)) {
+    const value = parsed.values[flag];
+    if (value !== undefined) input[field] = value;
+  }
+  if (input.baseUrl === undefined) throw new UsageError("--base-url is required");
+
+  const result = SmokeOptionsSchema.safeParse(input);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const field = String(issue?.path[0] ?? "");
+    throw new UsageError(`${FIELD_TO_FLAG[field] ?? field}: ${issue?.message ?? "invalid"}`);
+  }
+  return Object.freeze(result.data);
+}
