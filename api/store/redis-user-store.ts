@@ -103,6 +103,23 @@ export class RedisUserStore implements UserStore {
     });
   }
 
+  /** Resolves once connected; rejects after `timeoutMs`. For tests and tools, not the request path. */
+  async whenReady(timeoutMs = 5000): Promise<void> {
+    if (this.#redis.status === "ready") return;
+    if (this.#redis.status === "wait") this.connect();
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#redis.off("ready", onReady);
+        reject(new Error(`redis not ready within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.#redis.once("ready", onReady);
+    });
+  }
+
   async create(username: string, fields: UserFields, now: number): Promise<StoredUser> {
     const created = await this.#call(() =>
       this.#redis.createUser(
@@ -183,7 +200,8 @@ export class RedisUserStore implements UserStore {
   }
 
   isAvailable(): boolean {
-    return this.#redis.status === "ready";
+    // The status flips a tick after the socket dies; a dead stream is already unwritable.
+    return this.#redis.status === "ready" && this.#redis.stream.writable;
   }
 
   async close(): Promise<void> {

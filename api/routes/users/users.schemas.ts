@@ -125,7 +125,7 @@ export function decodeCursor(cursor: string): string | undefined {
 
 export const ListUsersQuerySchema = z.object({
   limit: z
-    .string()
+    .string({ error: `must be given once, as an integer from 1 to ${PAGE_LIMIT_MAX}` })
     .regex(/^\d{1,3}$/, `must be an integer from 1 to ${PAGE_LIMIT_MAX}`)
     .transform(Number)
     .refine(
@@ -139,7 +139,7 @@ export const ListUsersQuerySchema = z.object({
       example: "20",
     }),
   cursor: z
-    .string()
+    .string({ error: "must be given once" })
     .transform((cursor, ctx) => {
       const username = decodeCursor(cursor);
       if (username === undefined) {

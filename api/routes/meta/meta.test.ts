@@ -1,0 +1,130 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { TEST_VERSION, testApp } from "../../../test/support/app.js";
+import { MemoryUserStore } from "../../store/memory-user-store.js";
+import { RedisUserStore } from "../../store/redis-user-store.js";
+
+describe("meta routes", () => {
+  const stores: { close(): Promise<void> }[] = [];
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((s) => s.close()));
+  });
+
+  it("GET / names the service, its version and the docs", async () => {
+    const response = await testApp(new MemoryUserStore()).request("/");
+    expect(await response.json()).toEqual({
+      name: "userapi",
+      version: TEST_VERSION,
+      docs: "/docs",
+    });
+    expect(response.headers.get("x-app-version")).toBe(TEST_VERSION);
+  });
+
+  it("GET /health is ok even when the store is unreachable", async () => {
+    const store = new RedisUserStore("redis://127.0.0.1:1", { namespace: "health" });
+    stores.push(store);
+    const response = await testApp(store).request("/health");
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: "ok" });
+  });
+
+  it("GET /ready reports the store", async () => {
+    const ok = await testApp(new MemoryUserStore()).request("/ready");
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ status: "ok", checks: { redis: "ok" } });
+
+    const store = new RedisUserStore("redis://127.0.0.1:1", { namespace: "ready" });
+    stores.push(store);
+    store.connect();
+    const started = performance.now();
+    const down = await testApp(store).request("/ready");
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(down.status).toBe(503);
+    expect(down.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(await down.json()).toEqual({ status: "unavailable", checks: { redis: "down" } });
+  });
+
+  it("GET /ready fails while draining so traffic moves away first", async () => {
+    const response = await testApp(new MemoryUserStore(), { isDraining: () => true }).request(
+      "/ready",
+    );
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({ status: "unavailable", checks: { redis: "ok" } });
+  });
+
+  it("/user routes answer 503 with Retry-After while the store is unreachable", async () => {
+    const store = new RedisUserStore("redis://127.0.0.1:1", { namespace: "down" });
+    stores.push(store);
+    store.connect();
+    const response = await testApp(store).request("/user/alice");
+    expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).toBe("1");
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+  });
+
+  it("GET /metrics labels requests by route template, never by raw path", async () => {
+    const app = testApp(new MemoryUserStore());
+    await app.request("/user/alice");
+    await app.request("/user/bob");
+    await app.request("/no/such/path/alice");
+    await app.request("/user", { method: "BREW" });
+    const response = await app.request("/metrics");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/^text\/plain/);
+    const text = await response.text();
+    expect(text).toContain(
+      'http_requests_total{method="GET",route="/user/:username",status="404"} 2',
+    );
+    expect(text).toContain('http_requests_total{method="GET",route="unmatched",status="404"} 1');
+    expect(text).toContain('method="OTHER"');
+    expect(text).toMatch(/http_request_duration_seconds_bucket\{le="0.005",method="GET"/);
+    expect(text).toContain("userapi_store_up 1");
+    expect(text).not.toMatch(/alice|bob/);
+  });
+
+  it("GET /openapi.json documents every route with every status it answers", async () => {
+    const doc = await (await testApp(new MemoryUserStore()).request("/openapi.json")).json();
+    expect(doc.openapi).toBe("3.1.0");
+    expect(doc.info.version).toBe(TEST_VERSION);
+    const statuses = (path: string, method: string) =>
+      Object.keys(doc.paths[path]?.[method]?.responses ?? {}).sort();
+    expect(statuses("/", "get")).toEqual(["200", "500"]);
+    expect(statuses("/health", "get")).toEqual(["200", "500"]);
+    expect(statuses("/ready", "get")).toEqual(["200", "500", "503"]);
+    expect(statuses("/metrics", "get")).toEqual(["200", "500"]);
+    expect(statuses("/user", "post")).toEqual(["201", "400", "409", "413", "415", "500", "503"]);
+    expect(statuses("/user", "get")).toEqual(["200", "400", "500", "503"]);
+    expect(statuses("/user/{username}", "get")).toEqual(["200", "400", "404", "500", "503"]);
+    for (const method of ["put", "patch"]) {
+      expect(statuses("/user/{username}", method)).toEqual([
+        "200",
+        "400",
+        "404",
+        "413",
+        "415",
+        "500",
+        "503",
+      ]);
+    }
+    expect(statuses("/user/{username}", "delete")).toEqual(["204", "400", "404", "500", "503"]);
+    expect(doc.paths["/openapi.json"]).toBeDefined();
+    expect(doc.paths["/docs"]).toBeDefined();
+  });
+
+  it("GET /docs serves Swagger UI from this server with a hash-pinned inline script", async () => {
+    const app = testApp(new MemoryUserStore());
+    const response = await app.request("/docs");
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toContain("/openapi.json");
+    expect(html).not.toMatch(/https?:\/\//);
+    const csp = response.headers.get("content-security-policy") ?? "";
+    expect(csp).toMatch(/script-src 'self' 'sha256-[A-Za-z0-9+/=]+'/);
+    const assets = [...html.matchAll(/(?:href|src)="([^"]+)"/g)].map((m) => m[1] as string);
+    expect(assets).toHaveLength(2);
+    for (const asset of assets) {
+      const file = await app.request(asset);
+      expect(file.status).toBe(200);
+      expect((await file.arrayBuffer()).byteLength).toBeGreaterThan(10_000);
+    }
+  });
+});

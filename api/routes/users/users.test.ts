@@ -1,0 +1,330 @@
+/**
+ * The /user routes through the whole app (middleware, validation, errors),
+ * once over the memory store and once over a real Redis.
+ */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { jsonRequest, TEST_VERSION, testApp } from "../../../test/support/app.js";
+import { STORE_KINDS, type StoreSubject } from "../../../test/support/stores.js";
+
+const alice = {
+  username: "alice",
+  firstname: "Alice",
+  lastname: "Liddell",
+  email: "a@example.com",
+};
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+describe.each(STORE_KINDS)("/user routes over the $name store", (kind) => {
+  let subject: StoreSubject;
+  let app: ReturnType<typeof testApp>;
+
+  beforeEach(async () => {
+    subject = await kind.create();
+    app = testApp(subject.store);
+  });
+  afterEach(async () => subject.dispose());
+
+  const create = (body: unknown) => app.request("/user", jsonRequest("POST", body));
+
+  async function expectProblem(response: Response, status: number) {
+    expect(response.status).toBe(status);
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+    const body = await response.json();
+    expect(body).toMatchObject({ type: "about:blank", status });
+    expect(typeof body.title).toBe("string");
+    expect(typeof body.detail).toBe("string");
+    expect(JSON.stringify(body)).not.toMatch(/at .*\.ts:\d+|Error:/);
+    return body as { errors?: { path: string; message: string }[] };
+  }
+
+  describe("POST /user", () => {
+    it("returns 201 with Location and the stored user", async () => {
+      const response = await create(alice);
+      expect(response.status).toBe(201);
+      expect(response.headers.get("location")).toBe("/user/alice");
+      const user = await response.json();
+      expect(user).toMatchObject(alice);
+      expect(user.createdAt).toMatch(ISO_UTC);
+      expect(user.updatedAt).toBe(user.createdAt);
+    });
+
+    it("returns 409 when the username exists, keeping the first user", async () => {
+      await create(alice);
+      await expectProblem(await create({ ...alice, firstname: "Other" }), 409);
+      expect((await (await app.request("/user/alice")).json()).firstname).toBe("Alice");
+    });
+
+    it("returns 400 with one error per field", async () => {
+      const body = await expectProblem(
+        await create({ username: "A", firstname: "", lastname: 3, email: "nope", extra: 1 }),
+        400,
+      );
+      expect(body.errors?.map((e) => e.path).sort()).toEqual([
+        "email",
+        "extra",
+        "firstname",
+        "lastname",
+        "username",
+      ]);
+      expect(body.errors?.every((e) => e.message.length > 0)).toBe(true);
+    });
+
+    it.each(["{", "", "nul", '{"a":}'])("returns 400 for malformed JSON %j", async (raw) => {
+      await expectProblem(await create(raw), 400);
+    });
+
+    it.each([undefined, "text/plain", "application/x-www-form-urlencoded", "application/jsonx"])(
+      "returns 415 for Content-Type %j",
+      async (contentType) => {
+        const headers: Record<string, string> = contentType ? { "content-type": contentType } : {};
+        const response = await app.request("/user", {
+          method: "POST",
+          headers,
+          body: JSON.stringify(alice),
+        });
+        await expectProblem(response, 415);
+      },
+    );
+
+    it("accepts application/json with a charset", async () => {
+      const response = await app.request("/user", {
+        method: "POST",
+        headers: { "content-type": "application/json; charset=utf-8" },
+        body: JSON.stringify(alice),
+      });
+      expect(response.status).toBe(201);
+    });
+
+    it("returns 413 for a body over 16 KiB, sent with a length or chunked, and stores nothing", async () => {
+      const big = JSON.stringify({ ...alice, firstname: "x".repeat(17_000) });
+      await expectProblem(await create(big), 413);
+      const chunked = new ReadableStream({
+        start(controller) {
+          for (let i = 0; i < 17; i++)
+            controller.enqueue(new TextEncoder().encode(" ".repeat(1024)));
+          controller.enqueue(new TextEncoder().encode(JSON.stringify(alice)));
+          controller.close();
+        },
+      });
+      const response = await app.request("/user", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: chunked,
+        duplex: "half",
+      } as RequestInit);
+      await expectProblem(response, 413);
+      expect((await app.request("/user/alice")).status).toBe(404);
+    });
+
+    it("accepts a body of exactly 16 KiB", async () => {
+      const json = JSON.stringify(alice);
+      const padded = json + " ".repeat(16_384 - Buffer.byteLength(json));
+      expect(Buffer.byteLength(padded)).toBe(16_384);
+      expect((await create(padded)).status).toBe(201);
+    });
+  });
+
+  describe("GET /user/{username}", () => {
+    it("returns the user", async () => {
+      await create(alice);
+      const response = await app.request("/user/alice");
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject(alice);
+    });
+
+    it("returns 404 for an unknown user", async () => {
+      await expectProblem(await app.request("/user/nobody"), 404);
+    });
+
+    it.each([
+      "/user/AB",
+      "/user/ab",
+      "/user/Alice",
+      "/user/%00abc",
+      "/user/a%20bc",
+      `/user/${"a".repeat(33)}`,
+      "/user/..%2F..%2Fetc",
+      "/user/%E2%80%AEabc",
+    ])("returns 400 for the invalid username in %s", async (path) => {
+      const body = await expectProblem(await app.request(path), 400);
+      expect(body.errors?.[0]?.path).toBe("username");
+    });
+  });
+
+  describe("PUT /user/{username}", () => {
+    it("replaces the fields, removes an omitted email, keeps createdAt, moves updatedAt", async () => {
+      const created = await (await create(alice)).json();
+      const response = await app.request(
+        "/user/alice",
+        jsonRequest("PUT", { firstname: "Alicia", lastname: "L" }),
+      );
+      expect(response.status).toBe(200);
+      const user = await response.json();
+      expect(user).toEqual({
+        username: "alice",
+        firstname: "Alicia",
+        lastname: "L",
+        createdAt: created.createdAt,
+        updatedAt: expect.stringMatching(ISO_UTC),
+      });
+      expect(user.updatedAt > created.updatedAt).toBe(true);
+    });
+
+    it("accepts the same username in the body and rejects another one", async () => {
+      await create(alice);
+      const same = { username: "alice", firstname: "A", lastname: "L" };
+      expect((await app.request("/user/alice", jsonRequest("PUT", same))).status).toBe(200);
+      const other = { ...same, username: "bob" };
+      const body = await expectProblem(
+        await app.request("/user/alice", jsonRequest("PUT", other)),
+        400,
+      );
+      expect(body.errors?.[0]?.path).toBe("username");
+    });
+
+    it("returns 404 for an unknown user, 400 for a partial body, 415 for text", async () => {
+      await expectProblem(
+        await app.request("/user/ghost", jsonRequest("PUT", { firstname: "G", lastname: "H" })),
+        404,
+      );
+      await create(alice);
+      await expectProblem(
+        await app.request("/user/alice", jsonRequest("PUT", { firstname: "G" })),
+        400,
+      );
+      await expectProblem(
+        await app.request("/user/alice", { method: "PUT", body: "firstname=G" }),
+        415,
+      );
+    });
+  });
+
+  describe("PATCH /user/{username}", () => {
+    it("changes only the given fields", async () => {
+      await create(alice);
+      const user = await (
+        await app.request("/user/alice", jsonRequest("PATCH", { lastname: "Pleasance" }))
+      ).json();
+      expect(user).toMatchObject({ ...alice, lastname: "Pleasance" });
+    });
+
+    it("removes the email with email: null", async () => {
+      await create(alice);
+      const response = await app.request("/user/alice", jsonRequest("PATCH", { email: null }));
+      expect(response.status).toBe(200);
+      expect(await response.json()).not.toHaveProperty("email");
+    });
+
+    it("returns 400 for an empty patch and leaves the user unchanged", async () => {
+      const created = await (await create(alice)).json();
+      await expectProblem(await app.request("/user/alice", jsonRequest("PATCH", {})), 400);
+      expect(await (await app.request("/user/alice")).json()).toEqual(created);
+    });
+
+    it("returns 404 for an unknown user", async () => {
+      await expectProblem(
+        await app.request("/user/ghost", jsonRequest("PATCH", { firstname: "G" })),
+        404,
+      );
+    });
+  });
+
+  describe("DELETE /user/{username}", () => {
+    it("returns 204 and then 404", async () => {
+      await create(alice);
+      const response = await app.request("/user/alice", { method: "DELETE" });
+      expect(response.status).toBe(204);
+      expect(await response.text()).toBe("");
+      await expectProblem(await app.request("/user/alice", { method: "DELETE" }), 404);
+      await expectProblem(await app.request("/user/alice"), 404);
+    });
+  });
+
+  describe("GET /user", () => {
+    it("pages through 45 users in ascending order with the default and a custom limit", async () => {
+      const names = Array.from({ length: 45 }, (_, i) => `user${String(44 - i).padStart(2, "0")}`);
+      for (const username of names) await create({ username, firstname: "F", lastname: "L" });
+
+      const first = await (await app.request("/user")).json();
+      expect(first.items).toHaveLength(20);
+      expect(typeof first.nextCursor).toBe("string");
+
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const query: string = cursor === null ? "?limit=10" : `?limit=10&cursor=${cursor}`;
+        const page: { items: { username: string }[]; nextCursor: string | null } = await (
+          await app.request(`/user${query}`)
+        ).json();
+        seen.push(...page.items.map((u) => u.username));
+        cursor = page.nextCursor;
+        pages++;
+      } while (cursor !== null);
+      expect(pages).toBe(5);
+      expect(seen).toEqual([...names].sort());
+    });
+
+    it("returns an empty page and a null cursor with no users", async () => {
+      expect(await (await app.request("/user")).json()).toEqual({ items: [], nextCursor: null });
+    });
+
+    it.each([
+      "limit=0",
+      "limit=101",
+      "limit=x",
+      "limit=",
+      "cursor=%%%",
+      "cursor=Zm8",
+      "limit=1&limit=2",
+    ])("returns 400 for %s", async (query) => {
+      await expectProblem(await app.request(`/user?${query}`), 400);
+    });
+  });
+
+  describe("every response", () => {
+    it("carries x-app-version and a generated x-request-id, errors included", async () => {
+      for (const [path, init] of [
+        ["/user", undefined],
+        ["/user/nobody", undefined],
+        ["/nowhere", undefined],
+        ["/user", { method: "PUT" }],
+        ["/user", jsonRequest("POST", "{")],
+      ] as const) {
+        const response = await app.request(path, init);
+        expect(response.headers.get("x-app-version")).toBe(TEST_VERSION);
+        expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+        expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+      }
+    });
+
+    it("echoes a well-formed x-request-id and replaces a hostile one", async () => {
+      const echoed = await app.request("/user", { headers: { "x-request-id": "abc.DEF_1-2" } });
+      expect(echoed.headers.get("x-request-id")).toBe("abc.DEF_1-2");
+      for (const hostile of ["a b", "x".repeat(129), "<script>", "ü"]) {
+        const response = await app.request("/user", { headers: { "x-request-id": hostile } });
+        expect(response.headers.get("x-request-id")).not.toBe(hostile);
+        expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+      }
+    });
+  });
+
+  describe("unknown routes and methods", () => {
+    it("returns 404 problem for an unknown path", async () => {
+      await expectProblem(await app.request("/users"), 404);
+      await expectProblem(await app.request("/user/alice/extra"), 404);
+    });
+
+    it.each([
+      ["PUT", "/user", "GET, HEAD, POST"],
+      ["DELETE", "/user", "GET, HEAD, POST"],
+      ["POST", "/user/alice", "DELETE, GET, HEAD, PATCH, PUT"],
+      ["POST", "/health", "GET, HEAD"],
+      ["DELETE", "/metrics", "GET, HEAD"],
+    ])("returns 405 with Allow for %s %s", async (method, path, allow) => {
+      const response = await app.request(path, { method });
+      await expectProblem(response, 405);
+      expect(response.headers.get("allow")).toBe(allow);
+    });
+  });
+});
