@@ -5,6 +5,7 @@
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
+import { json } from "../../test/support/app.js";
 import { createApp } from "../app.js";
 import { MemoryUserStore } from "../store/memory-user-store.js";
 import { StoreUnavailableError, UserExistsError, UserNotFoundError } from "../store/user-store.js";
@@ -38,7 +39,7 @@ describe("error mapping", () => {
     expect(response.status).toBe(status);
     expect(response.headers.get("content-type")).toBe("application/problem+json");
     expect(response.headers.get("x-app-version")).toBe("t");
-    const body = await response.json();
+    const body = await json(response);
     expect(body.status).toBe(status);
   });
 

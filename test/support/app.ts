@@ -21,3 +21,9 @@ export const jsonRequest = (method: string, body: unknown): RequestInit => ({
   headers: JSON_HEADERS,
   body: typeof body === "string" ? body : JSON.stringify(body),
 });
+
+// biome-ignore lint/suspicious/noExplicitAny: tests walk response JSON whose shape they assert.
+export type AnyJson = any;
+
+/** `response.json()` typed for assertions. */
+export const json = (response: Response): Promise<AnyJson> => response.json();

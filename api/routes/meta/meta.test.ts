@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { TEST_VERSION, testApp } from "../../../test/support/app.js";
+import { json, TEST_VERSION, testApp } from "../../../test/support/app.js";
 import { MemoryUserStore } from "../../store/memory-user-store.js";
 import { RedisUserStore } from "../../store/redis-user-store.js";
 
@@ -11,7 +11,7 @@ describe("meta routes", () => {
 
   it("GET / names the service, its version and the docs", async () => {
     const response = await testApp(new MemoryUserStore()).request("/");
-    expect(await response.json()).toEqual({
+    expect(await json(response)).toEqual({
       name: "userapi",
       version: TEST_VERSION,
       docs: "/docs",
@@ -24,13 +24,13 @@ describe("meta routes", () => {
     stores.push(store);
     const response = await testApp(store).request("/health");
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: "ok" });
+    expect(await json(response)).toEqual({ status: "ok" });
   });
 
   it("GET /ready reports the store", async () => {
     const ok = await testApp(new MemoryUserStore()).request("/ready");
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toEqual({ status: "ok", checks: { redis: "ok" } });
+    expect(await json(ok)).toEqual({ status: "ok", checks: { redis: "ok" } });
 
     const store = new RedisUserStore("redis://127.0.0.1:1", { namespace: "ready" });
     stores.push(store);
@@ -40,7 +40,7 @@ describe("meta routes", () => {
     expect(performance.now() - started).toBeLessThan(1000);
     expect(down.status).toBe(503);
     expect(down.headers.get("content-type")).toMatch(/^application\/json/);
-    expect(await down.json()).toEqual({ status: "unavailable", checks: { redis: "down" } });
+    expect(await json(down)).toEqual({ status: "unavailable", checks: { redis: "down" } });
   });
 
   it("GET /ready fails while draining so traffic moves away first", async () => {
@@ -48,7 +48,7 @@ describe("meta routes", () => {
       "/ready",
     );
     expect(response.status).toBe(503);
-    expect(await response.json()).toEqual({ status: "unavailable", checks: { redis: "ok" } });
+    expect(await json(response)).toEqual({ status: "unavailable", checks: { redis: "ok" } });
   });
 
   it("/user routes answer 503 with Retry-After while the store is unreachable", async () => {
@@ -82,7 +82,7 @@ describe("meta routes", () => {
   });
 
   it("GET /openapi.json documents every route with every status it answers", async () => {
-    const doc = await (await testApp(new MemoryUserStore()).request("/openapi.json")).json();
+    const doc = await json(await testApp(new MemoryUserStore()).request("/openapi.json"));
     expect(doc.openapi).toBe("3.1.0");
     expect(doc.info.version).toBe(TEST_VERSION);
     const statuses = (path: string, method: string) =>

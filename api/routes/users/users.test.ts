@@ -3,7 +3,7 @@
  * once over the memory store and once over a real Redis.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { jsonRequest, TEST_VERSION, testApp } from "../../../test/support/app.js";
+import { json, jsonRequest, TEST_VERSION, testApp } from "../../../test/support/app.js";
 import { STORE_KINDS, type StoreSubject } from "../../../test/support/stores.js";
 
 const alice = {
@@ -29,7 +29,7 @@ describe.each(STORE_KINDS)("/user routes over the $name store", (kind) => {
   async function expectProblem(response: Response, status: number) {
     expect(response.status).toBe(status);
     expect(response.headers.get("content-type")).toBe("application/problem+json");
-    const body = await response.json();
+    const body = await json(response);
     expect(body).toMatchObject({ type: "about:blank", status });
     expect(typeof body.title).toBe("string");
     expect(typeof body.detail).toBe("string");
@@ -42,7 +42,7 @@ describe.each(STORE_KINDS)("/user routes over the $name store", (kind) => {
       const response = await create(alice);
       expect(response.status).toBe(201);
       expect(response.headers.get("location")).toBe("/user/alice");
-      const user = await response.json();
+      const user = await json(response);
       expect(user).toMatchObject(alice);
       expect(user.createdAt).toMatch(ISO_UTC);
       expect(user.updatedAt).toBe(user.createdAt);
@@ -51,7 +51,7 @@ describe.each(STORE_KINDS)("/user routes over the $name store", (kind) => {
     it("returns 409 when the username exists, keeping the first user", async () => {
       await create(alice);
       await expectProblem(await create({ ...alice, firstname: "Other" }), 409);
-      expect((await (await app.request("/user/alice")).json()).firstname).toBe("Alice");
+      expect((await json(await app.request("/user/alice"))).firstname).toBe("Alice");
     });
 
     it("returns 400 with one error per field", async () => {
@@ -129,7 +129,7 @@ describe.each(STORE_KINDS)("/user routes over the $name store", (kind) => {
       await create(alice);
       const response = await app.request("/user/alice");
       expect(response.status).toBe(200);
-      expect(await response.json()).toMatchObject(alice);
+      expect(await json(response)).toMatchObject(alice);
     });
 
     it("returns 404 for an unknown user", async () => {
@@ -153,13 +153,13 @@ describe.each(STORE_KINDS)("/user routes over the $name store", (kind) => {
 
   describe("PUT /user/{username}", () => {
     it("replaces the fields, removes an omitted email, keeps createdAt, moves updatedAt", async () => {
-      const created = await (await create(alice)).json();
+      const created = await json(await create(alice));
       const response = await app.request(
         "/user/alice",
         jsonRequest("PUT", { firstname: "Alicia", lastname: "L" }),
       );
       expect(response.status).toBe(200);
-      const user = await response.json();
+      const user = await json(response);
       expect(user).toEqual({
         username: "alice",
         firstname: "Alicia",
@@ -202,9 +202,9 @@ describe.each(STORE_KINDS)("/user routes over the $name store", (kind) => {
   describe("PATCH /user/{username}", () => {
     it("changes only the given fields", async () => {
       await create(alice);
-      const user = await (
-        await app.request("/user/alice", jsonRequest("PATCH", { lastname: "Pleasance" }))
-      ).json();
+      const user = await json(
+        await app.request("/user/alice", jsonRequest("PATCH", { lastname: "Pleasance" })),
+      );
       expect(user).toMatchObject({ ...alice, lastname: "Pleasance" });
     });
 
@@ -212,13 +212,13 @@ describe.each(STORE_KINDS)("/user routes over the $name store", (kind) => {
       await create(alice);
       const response = await app.request("/user/alice", jsonRequest("PATCH", { email: null }));
       expect(response.status).toBe(200);
-      expect(await response.json()).not.toHaveProperty("email");
+      expect(await json(response)).not.toHaveProperty("email");
     });
 
     it("returns 400 for an empty patch and leaves the user unchanged", async () => {
-      const created = await (await create(alice)).json();
+      const created = await json(await create(alice));
       await expectProblem(await app.request("/user/alice", jsonRequest("PATCH", {})), 400);
-      expect(await (await app.request("/user/alice")).json()).toEqual(created);
+      expect(await json(await app.request("/user/alice"))).toEqual(created);
     });
 
     it("returns 404 for an unknown user", async () => {
@@ -245,7 +245,7 @@ describe.each(STORE_KINDS)("/user routes over the $name store", (kind) => {
       const names = Array.from({ length: 45 }, (_, i) => `user${String(44 - i).padStart(2, "0")}`);
       for (const username of names) await create({ username, firstname: "F", lastname: "L" });
 
-      const first = await (await app.request("/user")).json();
+      const first = await json(await app.request("/user"));
       expect(first.items).toHaveLength(20);
       expect(typeof first.nextCursor).toBe("string");
 
@@ -254,9 +254,9 @@ describe.each(STORE_KINDS)("/user routes over the $name store", (kind) => {
       let pages = 0;
       do {
         const query: string = cursor === null ? "?limit=10" : `?limit=10&cursor=${cursor}`;
-        const page: { items: { username: string }[]; nextCursor: string | null } = await (
-          await app.request(`/user${query}`)
-        ).json();
+        const page: { items: { username: string }[]; nextCursor: string | null } = await json(
+          await app.request(`/user${query}`),
+        );
         seen.push(...page.items.map((u) => u.username));
         cursor = page.nextCursor;
         pages++;
@@ -266,7 +266,7 @@ describe.each(STORE_KINDS)("/user routes over the $name store", (kind) => {
     });
 
     it("returns an empty page and a null cursor with no users", async () => {
-      expect(await (await app.request("/user")).json()).toEqual({ items: [], nextCursor: null });
+      expect(await json(await app.request("/user"))).toEqual({ items: [], nextCursor: null });
     });
 
     it.each([
