@@ -1,0 +1,281 @@
+import { ApiObject, Duration, JsonPatch, Size } from "cdk8s";
+import * as kplus from "cdk8s-plus-27";
+import { Construct } from "constructs";
+import type { ChartConfig } from "./config.js";
+import {
+  API_NAME,
+  API_PORT,
+  API_PORT_NAME,
+  labelsFor,
+  REDIS_NAME,
+  REDIS_PORT,
+  type Track,
+} from "./lib/labels.js";
+import { cpu, memory } from "./lib/quantities.js";
+import { API_IDENTITY, applyRestrictedSecurity, type PodIdentity } from "./lib/security.js";
+
+/** Props of `ApiTrack`. */
+export interface ApiTrackProps {
+  /** Track name; becomes the pods' `version` label and the app's APP_VERSION. */
+  readonly track: Track;
+  /** Image reference with tag, e.g. `ghcr.io/userapi-dev/userapi:1.0.0`. */
+  readonly image: string;
+  /**
+   * Image pull policy (`IfNotPresent` lets kind use an image loaded with `kind load`).
+   * @default "IfNotPresent"
+   */
+  readonly imagePullPolicy?: "IfNotPresent" | "Always" | "Never";
+  /** ServiceAccount the pods run as. */
+  readonly serviceAccount: kplus.IServiceAccount;
+  /** Lower bound of the HorizontalPodAutoscaler (and the starting size). */
+  readonly minReplicas: number;
+  /** Upper bound of the HorizontalPodAutoscaler. */
+  readonly maxReplicas: number;
+  /** CPU and memory requests and limits of the API container. */
+  readonly resources: ChartConfig["apiResources"];
+  /**
+   * The API's LOG_LEVEL.
+   * @default "info"
+   */
+  readonly logLevel?: string;
+  /**
+   * REDIS_URL of the API.
+   * @default "redis://redis:6379"
+   */
+  readonly redisUrl?: string;
+  /**
+   * Average CPU utilisation (percent of the request) the autoscaler aims for.
+   * @default 70
+   */
+  readonly targetCpuUtilization?: number;
+  /**
+   * The app's drain deadline after SIGTERM (env SHUTDOWN_TIMEOUT_MS).
+   * @default Duration.seconds(10)
+   */
+  readonly shutdownTimeout?: Duration;
+  /**
+   * preStop sleep: lets endpoints and Envoy stop routing before the app drains.
+   * @default Duration.seconds(5)
+   */
+  readonly preStopDelay?: Duration;
+  /**
+   * Numeric identity of the container.
+   * @default API_IDENTITY (10001:10001, the Dockerfile's USER)
+   */
+  readonly identity?: PodIdentity;
+}
+
+/** Seconds between SIGKILL and the end of the app's own drain deadline. */
+const GRACE_MARGIN = Duration.seconds(15);
+
+/**
+ * One track of the API (`userapi-v1` or `userapi-v2`): its Deployment, a
+ * HorizontalPodAutoscaler (autoscaling/v2) and a PodDisruptionBudget. The
+ * Deployment sets no `spec.replicas`, so applying the manifests never resets
+ * the autoscaler's choice.
+ */
+export class ApiTrack extends Construct {
+  /** The track's Deployment. */
+  public readonly deployment: kplus.Deployment;
+  /** The track's autoscaler. */
+  public readonly autoscaler: kplus.HorizontalPodAutoscaler;
+  /** Pod labels: `app` and `version` (from charts/lib/labels.ts). */
+  public readonly labels: Readonly<Record<string, string>>;
+
+  constructor(scope: Construct, id: string, props: ApiTrackProps) {
+    super(scope, id);
+    const name = `${API_NAME}-${props.track}`;
+    const labels = labelsFor(props.track);
+    this.labels = labels;
+    const identity = props.identity ?? API_IDENTITY;
+    const shutdownTimeout = props.shutdownTimeout ?? Duration.seconds(10);
+    const preStopDelay = props.preStopDelay ?? Duration.seconds(5);
+    // The preStop sleep counts against the grace period, then the app drains.
+    const gracePeriod = Duration.seconds(
+      preStopDelay.toSeconds() + shutdownTimeout.toSeconds() + GRACE_MARGIN.toSeconds(),
+    );
+
+    this.deployment = new kplus.Deployment(this, "Deployment", {
+      metadata: { name, labels: { ...labels } },
+      podMetadata: {
+        labels: { ...labels },
+        annotations: {
+          // Start the app only once Envoy is up, or the first Redis connection is refused.
+          "proxy.istio.io/config": JSON.stringify({ holdApplicationUntilProxyStarts: true }),
+          // Istio metrics merging rewrites these to its agent (:15020), which serves
+          // the app's /metrics and Envoy's stats together without mTLS.
+          "prometheus.io/scrape": "true",
+          "prometheus.io/port": String(API_PORT),
+          "prometheus.io/path": "/metrics",
+        },
+      },
+      select: false,
+      strategy: kplus.DeploymentStrategy.rollingUpdate({
+        maxSurge: kplus.PercentOrAbsolute.absolute(1),
+        maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
+      }),
+      minReady: Duration.seconds(0),
+      progressDeadline: Duration.seconds(600),
+      serviceAccount: props.serviceAccount,
+      automountServiceAccountToken: false,
+      restartPolicy: kplus.RestartPolicy.ALWAYS,
+      terminationGracePeriod: gracePeriod,
+      dns: { policy: kplus.DnsPolicy.CLUSTER_FIRST },
+      hostNetwork: false,
+      isolate: false,
+      spread: false,
+      // Overwritten by applyRestrictedSecurity (adds seccomp); kept equal for readers.
+      securityContext: {
+        ensureNonRoot: true,
+        user: identity.uid,
+        group: identity.gid,
+        ...(identity.fsGroup === undefined ? {} : { fsGroup: identity.fsGroup }),
+        fsGroupChangePolicy: kplus.FsGroupChangePolicy.ON_ROOT_MISMATCH,
+      },
+      containers: [
+        {
+          name: API_NAME,
+          image: props.image,
+          imagePullPolicy: pullPolicy(props.imagePullPolicy ?? "IfNotPresent"),
+          ports: [{ name: API_PORT_NAME, number: API_PORT, protocol: kplus.Protocol.TCP }],
+          envVariables: {
+            NODE_ENV: kplus.EnvValue.fromValue("production"),
+            HOST: kplus.EnvValue.fromValue("0.0.0.0"),
+            PORT: kplus.EnvValue.fromValue(String(API_PORT)),
+            REDIS_URL: kplus.EnvValue.fromValue(
+              props.redisUrl ?? `redis://${REDIS_NAME}:${REDIS_PORT}`,
+            ),
+            LOG_LEVEL: kplus.EnvValue.fromValue(props.logLevel ?? "info"),
+            SHUTDOWN_TIMEOUT_MS: kplus.EnvValue.fromValue(String(shutdownTimeout.toMilliseconds())),
+            // The track, read from the pod's own `version` label (downward API).
+            APP_VERSION: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_LABEL, {
+              key: "version",
+            }),
+          },
+          resources: {
+            cpu: { request: cpu(props.resources.cpuRequest), limit: cpu(props.resources.cpuLimit) },
+            memory: {
+              request: memory(props.resources.memoryRequest),
+              limit: memory(props.resources.memoryLimit),
+            },
+          },
+          // Startup: up to 60 s to listen; liveness and readiness wait for it.
+          startup: kplus.Probe.fromHttpGet("/health", {
+            port: API_PORT,
+            periodSeconds: Duration.seconds(2),
+            timeoutSeconds: Duration.seconds(1),
+            failureThreshold: 30,
+            successThreshold: 1,
+          }),
+          // Liveness never touches Redis: a Redis outage must not restart the API.
+          liveness: kplus.Probe.fromHttpGet("/health", {
+            port: API_PORT,
+            periodSeconds: Duration.seconds(10),
+            timeoutSeconds: Duration.seconds(2),
+            failureThreshold: 3,
+            successThreshold: 1,
+          }),
+          // Readiness follows Redis: a pod that cannot serve users leaves the endpoints.
+          readiness: kplus.Probe.fromHttpGet("/ready", {
+            port: API_PORT,
+            periodSeconds: Duration.seconds(5),
+            timeoutSeconds: Duration.seconds(2),
+            failureThreshold: 2,
+            successThreshold: 1,
+          }),
+          lifecycle: {
+            preStop: kplus.Handler.fromCommand(["sleep", String(preStopDelay.toSeconds())]),
+          },
+          securityContext: {
+            ensureNonRoot: true,
+            user: identity.uid,
+            group: identity.gid,
+            privileged: false,
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+          },
+          volumeMounts: [
+            {
+              path: "/tmp",
+              volume: kplus.Volume.fromEmptyDir(this, "Tmp", "tmp", {
+                sizeLimit: Size.mebibytes(64),
+              }),
+            },
+          ],
+        },
+      ],
+    });
+
+    const apiObject = ApiObject.of(this.deployment);
+    applyRestrictedSecurity(apiObject, identity, { containers: 1 });
+    // Pods carry only our labels: cdk8s-plus's per-workload address label is not
+    // used by any selector here (select: false above).
+    apiObject.addJsonPatch(
+      JsonPatch.remove("/spec/template/metadata/labels/cdk8s.io~1metadata.addr"),
+    );
+    // cdk8s-plus-27 spreads only through pod anti-affinity; ScheduleAnyway keeps
+    // a one-node cluster (kind) schedulable while spreading where nodes allow.
+    apiObject.addJsonPatch(
+      JsonPatch.add("/spec/template/spec/topologySpreadConstraints", [
+        {
+          maxSkew: 1,
+          topologyKey: "kubernetes.io/hostname",
+          whenUnsatisfiable: "ScheduleAnyway",
+          labelSelector: { matchLabels: { ...labels } },
+        },
+        {
+          maxSkew: 1,
+          topologyKey: "topology.kubernetes.io/zone",
+          whenUnsatisfiable: "ScheduleAnyway",
+          labelSelector: { matchLabels: { ...labels } },
+        },
+      ]),
+    );
+    this.deployment.select(kplus.LabelSelector.of({ labels: { ...labels } }));
+
+    this.autoscaler = new kplus.HorizontalPodAutoscaler(this, "Autoscaler", {
+      metadata: { name, labels: { ...labels } },
+      target: this.deployment,
+      minReplicas: props.minReplicas,
+      maxReplicas: props.maxReplicas,
+      metrics: [
+        kplus.Metric.resourceCpu(
+          kplus.MetricTarget.averageUtilization(props.targetCpuUtilization ?? 70),
+        ),
+      ],
+      scaleUp: {
+        strategy: kplus.ScalingStrategy.MAX_CHANGE,
+        stabilizationWindow: Duration.seconds(0),
+        policies: [
+          { replicas: kplus.Replicas.absolute(2), duration: Duration.seconds(30) },
+          { replicas: kplus.Replicas.percent(100), duration: Duration.seconds(30) },
+        ],
+      },
+      scaleDown: {
+        strategy: kplus.ScalingStrategy.MAX_CHANGE,
+        stabilizationWindow: Duration.minutes(5),
+        policies: [{ replicas: kplus.Replicas.absolute(1), duration: Duration.minutes(1) }],
+      },
+    });
+
+    // At most one pod of the track down for a drain; with min 2 replicas the track stays up.
+    new kplus.k8s.KubePodDisruptionBudget(this, "PodDisruptionBudget", {
+      metadata: { name, labels: { ...labels } },
+      spec: {
+        maxUnavailable: kplus.k8s.IntOrString.fromNumber(1),
+        selector: { matchLabels: { ...labels } },
+      },
+    });
+  }
+}
+
+function pullPolicy(policy: "IfNotPresent" | "Always" | "Never"): kplus.ImagePullPolicy {
+  switch (policy) {
+    case "Always":
+      return kplus.ImagePullPolicy.ALWAYS;
+    case "Never":
+      return kplus.ImagePullPolicy.NEVER;
+    default:
+      return kplus.ImagePullPolicy.IF_NOT_PRESENT;
+  }
+}

@@ -1,0 +1,79 @@
+import { Construct } from "constructs";
+import {
+  AuthorizationPolicy,
+  AuthorizationPolicySpecAction,
+  PeerAuthentication,
+  PeerAuthenticationSpecMtlsMode,
+} from "../imports/security.istio.io.js";
+import {
+  API_NAME,
+  apiSelector,
+  INGRESS_GATEWAY_PRINCIPAL,
+  principalOf,
+  REDIS_NAME,
+  redisLabels,
+} from "./lib/labels.js";
+
+/** Props of `MeshSecurity`. */
+export interface MeshSecurityProps {
+  /**
+   * ServiceAccount of the API pods (their mTLS identity).
+   * @default "userapi"
+   */
+  readonly apiServiceAccount?: string;
+  /**
+   * mTLS principal allowed to call the API.
+   * @default INGRESS_GATEWAY_PRINCIPAL (Istio's default ingress gateway)
+   */
+  readonly ingressPrincipal?: string;
+}
+
+/**
+ * Zero-trust inside the namespace: STRICT mTLS for every workload, an
+ * empty ALLOW-nothing policy as the default, and two ALLOW rules on mTLS
+ * identities: the ingress gateway may call the API, the API may call Redis.
+ * The Redis rule names only the principal: Redis speaks TCP, and an HTTP
+ * field (path, method) in an ALLOW rule on TCP traffic never matches.
+ */
+export class MeshSecurity extends Construct {
+  constructor(scope: Construct, id: string, props: MeshSecurityProps = {}) {
+    super(scope, id);
+    const apiPrincipal = principalOf(props.apiServiceAccount ?? API_NAME);
+
+    new PeerAuthentication(this, "StrictMtls", {
+      metadata: { name: "default" },
+      spec: { mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
+    });
+
+    // An ALLOW policy with no rules matches nothing: whatever the rules below
+    // do not allow is denied, for every workload in the namespace.
+    new AuthorizationPolicy(this, "AllowNothing", {
+      metadata: { name: "allow-nothing" },
+      spec: { action: AuthorizationPolicySpecAction.ALLOW },
+    });
+
+    new AuthorizationPolicy(this, "IngressToApi", {
+      metadata: { name: `${API_NAME}-from-ingress-gateway` },
+      spec: {
+        selector: { matchLabels: { ...apiSelector() } },
+        action: AuthorizationPolicySpecAction.ALLOW,
+        rules: [
+          {
+            from: [
+              { source: { principals: [props.ingressPrincipal ?? INGRESS_GATEWAY_PRINCIPAL] } },
+            ],
+          },
+        ],
+      },
+    });
+
+    new AuthorizationPolicy(this, "ApiToRedis", {
+      metadata: { name: `${REDIS_NAME}-from-${API_NAME}` },
+      spec: {
+        selector: { matchLabels: { ...redisLabels() } },
+        action: AuthorizationPolicySpecAction.ALLOW,
+        rules: [{ from: [{ source: { principals: [apiPrincipal] } }] }],
+      },
+    });
+  }
+}
