@@ -22,16 +22,22 @@ const PINNED_IMAGE =
 /** Gateway host: `*`, a DNS name, or a `*.`-prefixed DNS name. */
 const HOST =
   /^(?:\*|(?:\*\.)?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*)$/;
-const CPU = /^(?:[1-9]\d{0,5}m|[1-9]\d{0,2}(?:\.\d{1,3})?)$/;
+const CPU = /^(?:[1-9]\d{0,5}m|(?:0|[1-9]\d{0,2})\.\d{1,3}|[1-9]\d{0,2})$/;
 const MEMORY = /^[1-9]\d{0,5}(?:Mi|Gi)$/;
 const STORAGE = /^[1-9]\d{0,5}(?:Mi|Gi|Ti)$/;
 /** DNS-1123 subdomain (StorageClass names). */
 const STORAGE_CLASS = /^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$/;
 
+const cpuQuantity = (message: string) =>
+  z
+    .string()
+    .regex(CPU, message)
+    .refine((q) => !CPU.test(q) || parseCpuMillis(q) > 0, message);
+
 const ResourcesSchema = z
   .object({
-    cpuRequest: z.string().regex(CPU, "must be a CPU quantity such as 100m or 0.5"),
-    cpuLimit: z.string().regex(CPU, "must be a CPU quantity such as 500m or 1"),
+    cpuRequest: cpuQuantity("must be a CPU quantity such as 100m or 0.5"),
+    cpuLimit: cpuQuantity("must be a CPU quantity such as 500m or 1"),
     memoryRequest: z.string().regex(MEMORY, "must be a memory quantity in Mi or Gi, e.g. 128Mi"),
     memoryLimit: z.string().regex(MEMORY, "must be a memory quantity in Mi or Gi, e.g. 256Mi"),
   })

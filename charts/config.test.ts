@@ -1,0 +1,196 @@
+import { describe, expect, it } from "vitest";
+import pkg from "../package.json" with { type: "json" };
+import { CHART_ENV, ChartConfigError, DEFAULTS, loadChartConfig } from "./config.js";
+
+function errorOf(env: Record<string, string>): ChartConfigError {
+  try {
+    loadChartConfig(env);
+  } catch (error) {
+    if (error instanceof ChartConfigError) return error;
+    throw error;
+  }
+  throw new Error("expected loadChartConfig to throw");
+}
+
+describe("loadChartConfig", () => {
+  it("returns the defaults for an empty environment", () => {
+    const config = loadChartConfig({});
+    expect(config).toEqual(DEFAULTS);
+    expect(config.image).toBe("ghcr.io/userapi-dev/userapi");
+    expect(config.tag).toBe(pkg.version);
+    expect(config.weights).toEqual({ v1: 25, v2: 75 });
+    expect(config.imagePullPolicy).toBe("IfNotPresent");
+    expect(config.hosts).toEqual(["*"]);
+    expect(config.redis.image).toBe("redis:7.4.2-alpine");
+    expect(config.redis.storageClass).toBeUndefined();
+    expect(config.outdir).toBe("dist");
+  });
+
+  it("reads every documented variable", () => {
+    const config = loadChartConfig({
+      USERAPI_IMAGE: "userapi",
+      USERAPI_TAG: "ci",
+      USERAPI_IMAGE_PULL_POLICY: "Never",
+      USERAPI_REPLICAS: "3",
+      USERAPI_MAX_REPLICAS: "9",
+      USERAPI_V1_WEIGHT: "90",
+      USERAPI_V2_WEIGHT: "10",
+      USERAPI_HOSTS: "api.example.com, *.example.org",
+      USERAPI_LOG_LEVEL: "debug",
+      USERAPI_CPU_REQUEST: "0.2",
+      USERAPI_CPU_LIMIT: "1",
+      USERAPI_MEMORY_REQUEST: "200Mi",
+      USERAPI_MEMORY_LIMIT: "1Gi",
+      USERAPI_REDIS_IMAGE: "registry.local:5000/redis:7.4.2-alpine",
+      USERAPI_REDIS_STORAGE_SIZE: "5Gi",
+      USERAPI_REDIS_STORAGE_CLASS: "standard",
+      USERAPI_REDIS_CPU_REQUEST: "50m",
+      USERAPI_REDIS_CPU_LIMIT: "250m",
+      USERAPI_REDIS_MEMORY_REQUEST: "64Mi",
+      USERAPI_REDIS_MEMORY_LIMIT: "128Mi",
+      USERAPI_OUTDIR: "/tmp/out",
+    });
+    expect(config).toMatchObject({
+      image: "userapi",
+      tag: "ci",
+      imagePullPolicy: "Never",
+      replicas: 3,
+      maxReplicas: 9,
+      weights: { v1: 90, v2: 10 },
+      hosts: ["api.example.com", "*.example.org"],
+      logLevel: "debug",
+      apiResources: {
+        cpuRequest: "0.2",
+        cpuLimit: "1",
+        memoryRequest: "200Mi",
+        memoryLimit: "1Gi",
+      },
+      redis: {
+        image: "registry.local:5000/redis:7.4.2-alpine",
+        storageSize: "5Gi",
+        storageClass: "standard",
+        resources: { cpuRequest: "50m", cpuLimit: "250m", memoryRequest: "64Mi" },
+      },
+      outdir: "/tmp/out",
+    });
+  });
+
+  it("lists a variable for every config field it can set", () => {
+    expect(Object.keys(CHART_ENV)).toHaveLength(21);
+    expect(Object.keys(CHART_ENV).every((name) => name.startsWith("USERAPI_"))).toBe(true);
+  });
+
+  it("returns a deeply frozen object", () => {
+    const config = loadChartConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.weights)).toBe(true);
+    expect(Object.isFrozen(config.redis.resources)).toBe(true);
+  });
+
+  it("falls back to CDK8S_OUTDIR (cdk8s synth) but prefers USERAPI_OUTDIR", () => {
+    expect(loadChartConfig({ CDK8S_OUTDIR: "out" }).outdir).toBe("out");
+    expect(loadChartConfig({ CDK8S_OUTDIR: "out", USERAPI_OUTDIR: "mine" }).outdir).toBe("mine");
+  });
+
+  it("treats an empty storage class as the cluster default", () => {
+    expect(loadChartConfig({ USERAPI_REDIS_STORAGE_CLASS: "" }).redis.storageClass).toBeUndefined();
+  });
+});
+
+describe("loadChartConfig rejects bad config, naming the variable", () => {
+  const cases: [string, Record<string, string>, string, RegExp][] = [
+    [
+      "weights that do not sum to 100",
+      { USERAPI_V2_WEIGHT: "80" },
+      "USERAPI_V2_WEIGHT",
+      /sum to 100.*25 \+ 80 = 105/,
+    ],
+    [
+      "a weight above 100",
+      { USERAPI_V1_WEIGHT: "101", USERAPI_V2_WEIGHT: "-1" },
+      "USERAPI_V1_WEIGHT",
+      /0 to 100/,
+    ],
+    [
+      "a weight that is not a number",
+      { USERAPI_V2_WEIGHT: "lots" },
+      "USERAPI_V2_WEIGHT",
+      /integer from 0 to 100 \(got "lots"\)/,
+    ],
+    [
+      "a negative replica count",
+      { USERAPI_REPLICAS: "-1" },
+      "USERAPI_REPLICAS",
+      /integer from 1 to 50 \(got "-1"\)/,
+    ],
+    ["zero replicas", { USERAPI_REPLICAS: "0" }, "USERAPI_REPLICAS", /from 1/],
+    [
+      "max replicas below replicas",
+      { USERAPI_REPLICAS: "4", USERAPI_MAX_REPLICAS: "3" },
+      "USERAPI_MAX_REPLICAS",
+      /at least/,
+    ],
+    ["an empty image", { USERAPI_IMAGE: "" }, "USERAPI_IMAGE", /image repository/],
+    ["an image with a tag", { USERAPI_IMAGE: "userapi:1.0.0" }, "USERAPI_IMAGE", /without tag/],
+    ["the latest tag", { USERAPI_TAG: "latest" }, "USERAPI_TAG", /not latest/],
+    ["an empty tag", { USERAPI_TAG: "" }, "USERAPI_TAG", /image tag/],
+    [
+      "an unpinned Redis image",
+      { USERAPI_REDIS_IMAGE: "redis" },
+      "USERAPI_REDIS_IMAGE",
+      /pinned by tag/,
+    ],
+    ["Redis latest", { USERAPI_REDIS_IMAGE: "redis:latest" }, "USERAPI_REDIS_IMAGE", /not latest/],
+    [
+      "a bad storage size",
+      { USERAPI_REDIS_STORAGE_SIZE: "1GB" },
+      "USERAPI_REDIS_STORAGE_SIZE",
+      /Mi, Gi or Ti/,
+    ],
+    [
+      "a bad storage class",
+      { USERAPI_REDIS_STORAGE_CLASS: "Fast SSD" },
+      "USERAPI_REDIS_STORAGE_CLASS",
+      /StorageClass/,
+    ],
+    [
+      "a bad pull policy",
+      { USERAPI_IMAGE_PULL_POLICY: "Sometimes" },
+      "USERAPI_IMAGE_PULL_POLICY",
+      /IfNotPresent/,
+    ],
+    ["no hosts", { USERAPI_HOSTS: " , " }, "USERAPI_HOSTS", /at least one host/],
+    ["a bad host", { USERAPI_HOSTS: "api.example.com,http://x" }, "USERAPI_HOSTS", /DNS name/],
+    [
+      "a CPU request above its limit",
+      { USERAPI_CPU_REQUEST: "2" },
+      "USERAPI_CPU_REQUEST",
+      /CPU limit/,
+    ],
+    [
+      "a bad memory quantity",
+      { USERAPI_REDIS_MEMORY_LIMIT: "256MB" },
+      "USERAPI_REDIS_MEMORY_LIMIT",
+      /Mi or Gi/,
+    ],
+    ["a bad log level", { USERAPI_LOG_LEVEL: "loud" }, "USERAPI_LOG_LEVEL", /one of/],
+  ];
+
+  for (const [what, env, variable, message] of cases) {
+    it(`fails on ${what}`, () => {
+      const error = errorOf(env);
+      const problem = error.problems.find((p) => p.field === variable);
+      expect(problem, error.message).toBeDefined();
+      expect(problem?.message).toMatch(message);
+      expect(error.message).toContain(`${variable}: `);
+    });
+  }
+
+  it("reports every bad variable at once", () => {
+    const error = errorOf({ USERAPI_IMAGE: "", USERAPI_REPLICAS: "-2" });
+    expect(error.problems.map((p) => p.field).sort()).toEqual([
+      "USERAPI_IMAGE",
+      "USERAPI_REPLICAS",
+    ]);
+  });
+});
