@@ -1,0 +1,106 @@
+/**
+ * dist/ is committed and must be exactly what `npm run synth` writes: a
+ * fresh synth into a temp folder equals dist/ byte for byte, and two synths
+ * are identical (no timestamps, no random names, stable order).
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHART_IDS } from "../charts/userapi-app.js";
+
+const root = resolve(import.meta.dirname, "..");
+const dist = join(root, "dist");
+const temps: string[] = [];
+
+/** Runs the real synth entry with only the given chart variables set. */
+function synthInto(outdir: string, vars: Record<string, string> = {}): void {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([name]) => !name.startsWith("USERAPI_") && name !== "CDK8S_OUTDIR",
+    ),
+  );
+  execFileSync(join(root, "node_modules", ".bin", "tsx"), ["charts/main.ts"], {
+    cwd: root,
+    env: { ...env, ...vars, USERAPI_OUTDIR: outdir },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "userapi-synth-"));
+  temps.push(dir);
+  return dir;
+}
+
+function snapshot(dir: string): Record<string, string> {
+  return Object.fromEntries(
+    readdirSync(dir)
+      .sort()
+      .map((name) => [name, readFileSync(join(dir, name), "utf8")]),
+  );
+}
+
+afterAll(() => {
+  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("dist/", () => {
+  const first = tempDir();
+  const second = tempDir();
+  beforeAll(() => {
+    synthInto(first);
+    synthInto(second);
+  });
+
+  it("equals a fresh synth byte for byte (run `npm run synth` and commit dist/)", () => {
+    expect(snapshot(first)).toEqual(snapshot(dist));
+  });
+
+  it("is reproducible: two synths are identical", () => {
+    expect(snapshot(second)).toEqual(snapshot(first));
+  });
+
+  it("holds only manifest files, no subfolders, namespace file first", () => {
+    const names = readdirSync(dist).sort();
+    for (const name of names) {
+      expect(statSync(join(dist, name)).isFile(), name).toBe(true);
+      expect(name).toMatch(/^\d\d-[a-z0-9-]+\.k8s\.yaml$/);
+    }
+    expect(names[0]).toBe(`${CHART_IDS.namespace}.k8s.yaml`);
+    expect(readFileSync(join(dist, names[0] ?? ""), "utf8")).toMatch(
+      /^apiVersion: v1\nkind: Namespace\n/,
+    );
+    expect(names).toContain(`${CHART_IDS.userapi}.k8s.yaml`);
+  });
+
+  it("has no timestamps or generated ids", () => {
+    for (const [name, text] of Object.entries(snapshot(dist))) {
+      expect(text, name).not.toMatch(/creationTimestamp|\d{4}-\d\d-\d\dT\d\d:\d\d/);
+      expect(text, name).not.toMatch(/-c8[0-9a-f]{6,}\b/);
+    }
+  });
+
+  it("is cleared before synth: a stale manifest in the output folder disappears", () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "99-stale.k8s.yaml"), "kind: Stale\n");
+    writeFileSync(join(dir, "keep.txt"), "not a manifest");
+    synthInto(dir);
+    expect(readdirSync(dir).sort()).toEqual([...Object.keys(snapshot(dist)), "keep.txt"].sort());
+  });
+
+  it("follows the configuration (the kind CI variant)", () => {
+    const dir = tempDir();
+    synthInto(dir, {
+      USERAPI_IMAGE: "userapi",
+      USERAPI_TAG: "ci",
+      USERAPI_V1_WEIGHT: "50",
+      USERAPI_V2_WEIGHT: "50",
+    });
+    const text = readFileSync(join(dir, `${CHART_IDS.userapi}.k8s.yaml`), "utf8");
+    expect(text).toContain("image: userapi:ci");
+    expect(text).not.toContain("ghcr.io/userapi-dev/userapi");
+    expect(text.match(/weight: 50/g)).toHaveLength(4);
+  });
+});
