@@ -13,13 +13,11 @@ const root = resolve(import.meta.dirname, "..");
 function synth(vars: Record<string, string>): { status: number; stderr: string; files: string[] } {
   const outdir = mkdtempSync(join(tmpdir(), "userapi-bad-"));
   writeFileSync(join(outdir, "00-namespace.k8s.yaml"), "kind: Namespace\n");
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith("USERAPI_")),
-  );
   try {
-    execFileSync(join(root, "node_modules", ".bin", "tsx"), ["charts/main.ts"], {
+    // A minimal environment: only the variables under test reach the chart config.
+    execFileSync(process.execPath, ["--import", "tsx", "charts/main.ts"], {
       cwd: root,
-      env: { ...env, ...vars, USERAPI_OUTDIR: outdir },
+      env: { ...vars, USERAPI_OUTDIR: outdir },
       stdio: ["ignore", "pipe", "pipe"],
     });
     return { status: 0, stderr: "", files: readdirSync(outdir) };

@@ -16,14 +16,10 @@ const temps: string[] = [];
 
 /** Runs the real synth entry with only the given chart variables set. */
 function synthInto(outdir: string, vars: Record<string, string> = {}): void {
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([name]) => !name.startsWith("USERAPI_") && name !== "CDK8S_OUTDIR",
-    ),
-  );
-  execFileSync(join(root, "node_modules", ".bin", "tsx"), ["charts/main.ts"], {
+  // A minimal environment: only the variables under test reach the chart config.
+  execFileSync(process.execPath, ["--import", "tsx", "charts/main.ts"], {
     cwd: root,
-    env: { ...env, ...vars, USERAPI_OUTDIR: outdir },
+    env: { ...vars, USERAPI_OUTDIR: outdir },
     stdio: ["ignore", "pipe", "pipe"],
   });
 }
