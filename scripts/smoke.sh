@@ -13,7 +13,9 @@ requests="${SMOKE_REQUESTS:-400}"
 pf_log="$(mktemp)"
 
 log "Port-forwarding svc/istio-ingressgateway to 127.0.0.1:${port}"
-kc -n istio-system port-forward svc/istio-ingressgateway "${port}:80" >"${pf_log}" 2>&1 &
+# kubectl itself, not the kc function: $! must be the port-forward's own pid.
+kubectl --context "${KUBE_CONTEXT}" -n istio-system port-forward svc/istio-ingressgateway "${port}:80" \
+  >"${pf_log}" 2>&1 &
 pf_pid=$!
 cleanup() {
   kill "${pf_pid}" 2>/dev/null || true

@@ -1,0 +1,204 @@
+/**
+ * `npm run bench`: the production build of the service against a bare
+ * node:http + ioredis baseline, same Redis, same load, same run. Prints
+ * throughput, latency, errors and peak RSS per scenario, the ratio
+ * service/baseline, start-to-ready time, and the goals met or missed.
+ *
+ * Options: --duration <s> (default 10), --warmup <s> (default 2),
+ * --connections <n> (default 32), --no-build, --check (exit 1 on a missed goal).
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import os from "node:os";
+import { parseArgs } from "node:util";
+import autocannon from "autocannon";
+import { REDIS_PERSISTENCE_ARGS } from "../../charts/lib/redis-persistence.js";
+import { REPO_ROOT } from "../../test/support/api-process.js";
+import { freePort, startRedisServer } from "../../test/support/redis-server.js";
+import { evaluateGoals, formatTable, type ScenarioResult } from "./report.js";
+import { type Scenario, scenarios } from "./scenarios.js";
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: "string", default: "10" },
+    warmup: { type: "string", default: "2" },
+    connections: { type: "string", default: "32" },
+    "no-build": { type: "boolean", default: false },
+    check: { type: "boolean", default: false },
+  },
+});
+const duration = Number(values.duration);
+const warmup = Number(values.warmup);
+const connections = Number(values.connections);
+for (const [name, value] of Object.entries({ duration, warmup, connections })) {
+  if (!Number.isInteger(value) || value < (name === "warmup" ? 0 : 1)) {
+    console.error(`--${name} must be a positive integer`);
+    process.exit(2);
+  }
+}
+
+interface Server {
+  readonly name: "service" | "baseline";
+  readonly url: string;
+  readonly child: ChildProcess;
+}
+
+const SEED_USERS = 1000;
+
+async function waitReady(url: string, child: ChildProcess, timeoutMs = 15_000): Promise<number> {
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    try {
+      const response = await fetch(`${url}/ready`);
+      await response.arrayBuffer();
+      if (response.status === 200) return performance.now() - started;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  throw new Error(`${url}/ready did not answer 200 within ${timeoutMs} ms`);
+}
+
+function command(kind: Server["name"]): string[] {
+  return kind === "service"
+    ? [process.execPath, "build/api/main.js"]
+    : [process.execPath, "--import", "tsx", "scripts/bench/baseline-server.ts"];
+}
+
+async function startServer(
+  kind: Server["name"],
+  redisUrl: string,
+): Promise<Server & { readyMs: number }> {
+  const port = await freePort();
+  const [cmd, ...args] = command(kind);
+  const started = performance.now();
+  const child = spawn(cmd as string, args, {
+    cwd: REPO_ROOT,
+    // Logs go to /dev/null: the service still formats and writes every line.
+    stdio: ["ignore", "ignore", "inherit"],
+    env: {
+      PATH: process.env.PATH ?? "",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      REDIS_URL: redisUrl,
+      NODE_ENV: "production",
+      LOG_LEVEL: "info",
+    },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitReady(url, child);
+  return { name: kind, url, child, readyMs: performance.now() - started };
+}
+
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
+  return kb / 1024;
+}
+
+async function load(server: Server, scenario: Scenario, seconds: number) {
+  return autocannon({
+    url: server.url,
+    connections,
+    duration: seconds,
+    requests: scenario.requests(server.name),
+  });
+}
+
+async function seed(url: string): Promise<void> {
+  for (let i = 0; i < SEED_USERS; i += 50) {
+    await Promise.all(
+      Array.from({ length: 50 }, (_, j) =>
+        fetch(`${url}/user`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            username: `seed${i + j}`,
+            firstname: "Seed",
+            lastname: "User",
+            email: `seed${i + j}@example.com`,
+          }),
+        }).then((r) => r.arrayBuffer()),
+      ),
+    );
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+}
+
+async function startupTimes(kind: Server["name"], redisUrl: string, runs = 5): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const server = await startServer(kind, redisUrl);
+    times.push(server.readyMs);
+    server.child.kill("SIGTERM");
+    await new Promise((r) => server.child.once("exit", r));
+  }
+  return median(times);
+}
+
+async function main(): Promise<void> {
+  if (!values["no-build"]) {
+    console.log("building the service (npm run build) ...");
+    execFileSync("npm", ["run", "-s", "build"], { cwd: REPO_ROOT, stdio: "inherit" });
+  }
+  // The project's own Redis settings: append-only, fsync every second.
+  const redis = await startRedisServer({ args: [...REDIS_PERSISTENCE_ARGS] });
+  const servers: Server[] = [];
+  try {
+    const startup = {
+      service: await startupTimes("service", redis.url),
+      baseline: await startupTimes("baseline", redis.url),
+    };
+    const service = await startServer("service", redis.url);
+    const baseline = await startServer("baseline", redis.url);
+    servers.push(service, baseline);
+    await seed(service.url);
+
+    const results: ScenarioResult[] = [];
+    for (const scenario of scenarios(SEED_USERS)) {
+      // Alternate service and baseline per scenario so drift on the machine hits both.
+      for (const server of [service, baseline]) {
+        if (warmup > 0) await load(server, scenario, warmup);
+        const r = await load(server, scenario, duration);
+        results.push({
+          scenario: scenario.name,
+          server: server.name,
+          requestsPerSecond: r.requests.average,
+          p50Ms: r.latency.p50,
+          p99Ms: r.latency.p99,
+          non2xx: r.non2xx,
+          errors: r.errors + r.timeouts,
+          total: r.requests.total,
+        });
+        console.log(
+          `  ${scenario.name.padEnd(10)} ${server.name.padEnd(8)} ${Math.round(r.requests.average)} req/s`,
+        );
+      }
+    }
+    const rss = {
+      service: peakRssMb(service.child.pid as number),
+      baseline: peakRssMb(baseline.child.pid as number),
+    };
+
+    console.log(
+      `\nuserapi benchmark ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length}x ${os.cpus()[0]?.model.trim()}, ` +
+        `Node ${process.version}, ${connections} connections, ${duration} s per run (${warmup} s warm-up)\n`,
+    );
+    console.log(formatTable(results, rss, startup));
+    const goals = evaluateGoals(results, rss, startup);
+    console.log("\nGoals:");
+    for (const goal of goals) console.log(`  ${goal.met ? "met " : "MISS"}  ${goal.text}`);
+    if (values.check && goals.some((g) => !g.met)) process.exitCode = 1;
+  } finally {
+    for (const server of servers) server.child.kill("SIGTERM");
+    await redis.stop();
+  }
+}
+
+await main();
