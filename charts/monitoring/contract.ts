@@ -2,8 +2,11 @@
  * What monitoring relies on from the API and the cluster, in one place.
  * The API's metric names and labels are a contract (see the SPEC); the
  * scrape config, the alert rules and the dashboard all build their
- * selectors from here, so a rename breaks one file and every test.
+ * selectors from here, so a rename breaks one file and every test. Cluster
+ * names (namespace, pod labels) come from charts/lib/labels.ts, the charts'
+ * single source.
  */
+import { API_APP, NAMESPACE } from "../lib/labels.js";
 
 /** Prometheus job that scrapes the API pods; also the `job` label of their series. */
 export const API_JOB = "userapi";
@@ -12,10 +15,10 @@ export const API_JOB = "userapi";
 export const PROMETHEUS_JOB = "prometheus";
 
 /** Namespace the API runs in (the dashboard's default `namespace` value). */
-export const API_NAMESPACE = "userapi";
+export const API_NAMESPACE = NAMESPACE;
 
 /** Pod label `app` value of the API pods. */
-export const API_APP_LABEL = "userapi";
+export const API_APP_LABEL = API_APP;
 
 /** Metric names the API exports (prom-client, see api/middleware/metrics.ts). */
 export const METRICS = {
