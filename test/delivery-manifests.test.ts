@@ -111,6 +111,7 @@ describe("a synth with the kind job's overrides", () => {
     out = mkdtempSync(join(tmpdir(), "userapi-synth-"));
     const result = spawnSync("npm", ["run", "--silent", "synth"], {
       env: {
+        // biome-ignore lint/style/noProcessEnv: npm needs the runner's PATH and HOME (its cache)
         ...process.env,
         USERAPI_OUTDIR: out,
         USERAPI_IMAGE: "userapi",

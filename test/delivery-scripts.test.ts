@@ -23,6 +23,8 @@ import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
 const ROOT = resolve(import.meta.dirname, "..");
+// biome-ignore lint/style/noProcessEnv: the scripts run with a minimal env; HOME is the one value taken over
+const HOME = process.env.HOME ?? "/root";
 const scripts = readdirSync(join(ROOT, "scripts"))
   .filter((f) => f.endsWith(".sh"))
   .sort();
@@ -106,7 +108,7 @@ function bash(snippet: string, env: Record<string, string> = {}, bin?: string) {
     cwd: ROOT,
     encoding: "utf8",
     env: {
-      HOME: process.env.HOME ?? "/root",
+      HOME,
       PATH: [bin, "/usr/local/bin", "/usr/bin", "/bin"].filter(Boolean).join(":"),
       ...env,
     },
@@ -280,7 +282,7 @@ esac`,
     env: {
       FAKE_LOG: log,
       TOOLS_DIR: temp("tools"),
-      HOME: process.env.HOME ?? "/root",
+      HOME,
       PATH: `${bin}:/usr/local/bin:/usr/bin:/bin`,
     },
   };
