@@ -3,7 +3,6 @@
  * create as many apps as they like, each with its own store and registry.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { bodyLimit } from "hono/body-limit";
 import type { Logger } from "pino";
 import { Registry } from "prom-client";
 import { handleError } from "./lib/error-handler.js";
@@ -12,6 +11,7 @@ import { problemResponse } from "./lib/problem.js";
 import type { AppBindings } from "./lib/types.js";
 import { validationHook } from "./lib/validation-hook.js";
 import { accessLog } from "./middleware/access-log.js";
+import { bodyLimit } from "./middleware/body-limit.js";
 import { httpMetrics, registerMetrics } from "./middleware/metrics.js";
 import { requestId } from "./middleware/request-id.js";
 import { standardHeaders } from "./middleware/standard-headers.js";
@@ -46,11 +46,9 @@ export function createApp(options: AppOptions): OpenAPIHono<AppBindings> {
   app.use(accessLog(logger));
   app.use(httpMetrics(registerMetrics(registry, store)));
   app.use(
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) =>
-        problemResponse(c, 413, `the request body must be at most ${MAX_BODY_BYTES} bytes`),
-    }),
+    bodyLimit(MAX_BODY_BYTES, (c) =>
+      problemResponse(c, 413, `the request body must be at most ${MAX_BODY_BYTES} bytes`),
+    ),
   );
 
   app.route(

@@ -232,7 +232,7 @@ describe("API process configuration", () => {
       });
       expect(created.status).toBe(201);
       expect((await call(api, "GET", "/ready")).status).toBe(200);
-      expect(api.lines.some((l) => l.includes("in-memory store"))).toBe(true);
+      await expect.poll(() => api.lines.some((l) => l.includes("in-memory store"))).toBe(true);
     } finally {
       await api.stop();
     }
