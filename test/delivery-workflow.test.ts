@@ -148,7 +148,7 @@ describe("ci.yaml", () => {
     expect(runs).toContain("npm run synth");
     expect(runs).toContain('git status --porcelain -- dist)" ]; then');
     expect(runs).toContain("exit 1");
-    expect(runs).toContain("npx vitest run test/delivery-manifests.test.ts");
+    expect(runs).toContain("npx vitest run test/manifests- test/delivery-manifests");
     expect(runs).toContain("scripts/analyze.sh dist");
   });
 
