@@ -71,7 +71,11 @@ describe("Redis", () => {
 
   it("passes the restricted profile with a numeric user and an fsGroup for the volume", () => {
     expect(restrictedViolations(pod)).toEqual([]);
-    expect(pod.securityContext).toMatchObject({ runAsUser: 999, runAsGroup: 1000, fsGroup: 1000 });
+    expect(pod.securityContext).toMatchObject({
+      runAsUser: 10002,
+      runAsGroup: 10002,
+      fsGroup: 10002,
+    });
     expect(container.securityContext.readOnlyRootFilesystem).toBe(true);
     expect(pod.serviceAccountName).toBe("redis");
     expect(pod.automountServiceAccountToken).toBe(false);

@@ -32,7 +32,7 @@ export interface RedisProps {
   readonly imagePullPolicy?: "IfNotPresent" | "Always" | "Never";
   /**
    * Numeric identity the server runs as.
-   * @default REDIS_IDENTITY (the image's redis user, 999:1000, fsGroup 1000)
+   * @default REDIS_IDENTITY (10002:10002, fsGroup 10002)
    */
   readonly identity?: PodIdentity;
 }

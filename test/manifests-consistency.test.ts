@@ -149,6 +149,16 @@ describe("pods", () => {
     },
   );
 
+  it("in the userapi namespace run as uid and gid above 10000 (clear of host users, kube-score)", () => {
+    for (const { doc, template } of workloads.filter((w) => ns(w.doc) === NAMESPACE)) {
+      for (const container of containersOf(template.spec) as any[]) {
+        const context = { ...template.spec.securityContext, ...container.securityContext };
+        expect(context.runAsUser, `${idOf(doc)} ${container.name}`).toBeGreaterThan(10000);
+        expect(context.runAsGroup, `${idOf(doc)} ${container.name}`).toBeGreaterThan(10000);
+      }
+    }
+  });
+
   it("selected by their workload's selector", () => {
     for (const { doc, template } of workloads) {
       if (doc.kind === "Pod") continue;

@@ -21,8 +21,8 @@ describe("restricted security contexts", () => {
     });
     expect(restrictedContainerSecurityContext(REDIS_IDENTITY)).toEqual({
       runAsNonRoot: true,
-      runAsUser: 999,
-      runAsGroup: 1000,
+      runAsUser: 10002,
+      runAsGroup: 10002,
       allowPrivilegeEscalation: false,
       privileged: false,
       readOnlyRootFilesystem: true,

@@ -23,8 +23,16 @@ export interface PodIdentity {
 /** The API image's user (Dockerfile: `USER 10001:10001`). */
 export const API_IDENTITY: PodIdentity = Object.freeze({ uid: 10001, gid: 10001, fsGroup: 10001 });
 
-/** The redis:*-alpine image's `redis` user and group; fsGroup lets it write its PVC. */
-export const REDIS_IDENTITY: PodIdentity = Object.freeze({ uid: 999, gid: 1000, fsGroup: 1000 });
+/**
+ * Redis's identity. Redis needs no passwd entry, so it runs above 10000 (clear
+ * of host users, as kube-score asks) rather than as the image's uid 999;
+ * fsGroup gives it its PVC.
+ */
+export const REDIS_IDENTITY: PodIdentity = Object.freeze({
+  uid: 10002,
+  gid: 10002,
+  fsGroup: 10002,
+});
 
 const RESERVED_UIDS = new Set([0, 1337]);
 
