@@ -1,5 +1,6 @@
 import { type App, Chart } from "cdk8s";
 import type { ChartConfig } from "./config.js";
+import { MonitoringChart } from "./monitoring-chart.js";
 import { UserapiNamespace } from "./namespace.js";
 import { COMMON_LABELS, UserapiChart } from "./userapi-chart.js";
 
@@ -31,8 +32,7 @@ export function composeCharts(app: App, config: ChartConfig): UserapiCharts {
   });
   new UserapiNamespace(namespace, "Namespace");
 
-  // Monitoring (Prometheus, Grafana) goes here, one line:
-  // new MonitoringChart(app, CHART_IDS.monitoring, { ... });
+  new MonitoringChart(app, CHART_IDS.monitoring);
 
   const userapi = new UserapiChart(app, CHART_IDS.userapi, { config });
   return { namespace, userapi };
