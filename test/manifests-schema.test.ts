@@ -116,7 +116,9 @@ const crdFile = resolve(root, "..", "shared", "istio", "crd-all.gen.yaml");
 
 describe.runIf(existsSync(crdFile))("dist/ Istio documents against the Istio 1.30.3 CRDs", () => {
   const schemas = new Map<string, Schema>();
-  for (const document of parseAllDocuments(readFileSync(crdFile, "utf8"))) {
+  // describe.runIf still collects this body, so read the file only when it exists.
+  const crdText = existsSync(crdFile) ? readFileSync(crdFile, "utf8") : "";
+  for (const document of parseAllDocuments(crdText)) {
     const crd = document.toJS() as {
       spec?: {
         group: string;
