@@ -6,6 +6,7 @@
  * connection from a request reset mid-flight.
  */
 import { Agent, type IncomingHttpHeaders, request } from "node:http";
+import { connect } from "node:net";
 
 export interface HttpCall {
   readonly method: string;
@@ -68,6 +69,12 @@ export function send(agent: Agent, port: number, call: HttpCall): Promise<HttpOu
       headers: {
         ...(typeof call.body === "string" || call.body instanceof Uint8Array
           ? { "content-length": String(Buffer.byteLength(call.body)) }
+          : {}),
+        // Node chunks bodies by default only for some methods (not DELETE or OPTIONS).
+        ...(call.body !== undefined &&
+        typeof call.body === "object" &&
+        !(call.body instanceof Uint8Array)
+          ? { "transfer-encoding": "chunked" }
           : {}),
         ...call.headers,
       },
@@ -147,4 +154,36 @@ export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[rank] as number;
+}
+
+export interface RawExchange {
+  /** Status codes of every response the server wrote on the connection, in order. */
+  readonly statuses: readonly number[];
+  /** Everything the server sent (Latin-1 decoded). */
+  readonly text: string;
+  /** The server had not closed the connection within the timeout. */
+  readonly timedOut: boolean;
+}
+
+/** Writes raw bytes on a fresh connection, half-closes it, and reads until the server closes. */
+export function sendRaw(port: number, raw: string, timeoutMs = 2000): Promise<RawExchange> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    let text = "";
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      socket.destroy();
+    }, timeoutMs);
+    socket.on("connect", () => socket.end(Buffer.from(raw, "latin1")));
+    socket.on("data", (chunk: Buffer) => {
+      text += chunk.toString("latin1");
+    });
+    socket.on("error", () => undefined);
+    socket.on("close", () => {
+      clearTimeout(timer);
+      const statuses = [...text.matchAll(/HTTP\/1\.[01] (\d{3}) /g)].map((m) => Number(m[1]));
+      resolve({ statuses, text, timedOut });
+    });
+  });
 }
