@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # userapi image: build with the full toolchain, ship only the compiled API and
 # its production dependencies. The final stage writes nothing at runtime, so it
 # runs with a read-only root filesystem (compose.yaml and the chart enforce it).
