@@ -84,6 +84,13 @@ describe("prometheusConfig", () => {
     ).toEqual([{ targets: ["127.0.0.1:9191"] }]);
   });
 
+  it("keeps the scrape timeout within a short interval and rejects a longer one", () => {
+    expect(prometheusConfig({ interval: "5s" }).global.scrape_timeout).toBe("5s");
+    expect(prometheusConfig({ interval: "1m" }).global.scrape_timeout).toBe("10s");
+    expect(() => prometheusConfig({ interval: "5s", scrapeTimeout: "6s" })).toThrow(/exceeds/);
+    expect(() => prometheusConfig({ interval: "soon" })).toThrow(/not a duration/);
+  });
+
   it("evaluates rules as often as it scrapes and loads the mounted rule files", () => {
     const config = prometheusConfig({ interval: "30s" });
     expect(config.global).toEqual({

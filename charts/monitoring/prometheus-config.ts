@@ -68,8 +68,8 @@ export interface PrometheusConfigOptions {
    */
   readonly interval?: string;
   /**
-   * Scrape timeout; must not exceed `interval`.
-   * @default "10s"
+   * Scrape timeout; must not exceed `interval` (Prometheus rejects that).
+   * @default "10s", or `interval` when that is shorter
    */
   readonly scrapeTimeout?: string;
   /**
@@ -142,13 +142,29 @@ export function apiRelabelConfigs(): RelabelConfig[] {
   ];
 }
 
+const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+
+/** Seconds in a simple Prometheus duration such as `500ms`, `15s`, `1m`. */
+export function durationSeconds(duration: string): number {
+  const match = /^(\d+)(ms|s|m|h)$/.exec(duration);
+  const unit = match?.[2] === undefined ? undefined : DURATION_UNITS[match[2]];
+  if (match?.[1] === undefined || unit === undefined) {
+    throw new Error(`not a duration like 15s or 1m: "${duration}"`);
+  }
+  return Number(match[1]) * unit;
+}
+
 /** The prometheus.yml the cluster runs: the API pods via Kubernetes SD, plus Prometheus itself. */
 export function prometheusConfig(options: PrometheusConfigOptions = {}): PrometheusConfig {
   const interval = options.interval ?? "15s";
+  const timeout = options.scrapeTimeout ?? (durationSeconds(interval) < 10 ? interval : "10s");
+  if (durationSeconds(timeout) > durationSeconds(interval)) {
+    throw new Error(`scrape timeout ${timeout} exceeds the scrape interval ${interval}`);
+  }
   return {
     global: {
       scrape_interval: interval,
-      scrape_timeout: options.scrapeTimeout ?? "10s",
+      scrape_timeout: timeout,
       evaluation_interval: interval,
     },
     rule_files: [...(options.ruleFiles ?? ["/etc/prometheus/rules/*.yaml"])],
