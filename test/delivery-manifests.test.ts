@@ -10,6 +10,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import { parseDockerfile } from "../scripts/dockerless-build.js";
+
+interface PodTemplate {
+  spec?: {
+    securityContext?: Record<string, unknown>;
+    containers?: {
+      name: string;
+      image: string;
+      imagePullPolicy?: string;
+      securityContext?: { readOnlyRootFilesystem?: boolean };
+    }[];
+  };
+}
 
 interface K8sObject {
   apiVersion: string;
@@ -147,6 +160,25 @@ describe("a synth with the kind job's overrides", () => {
     for (const c of containers) {
       expect(c.image).toBe("userapi:ci");
       expect(c.imagePullPolicy).toBe("IfNotPresent");
+    }
+  });
+
+  it("runs the API as the Dockerfile's USER with a read-only root filesystem", () => {
+    const user = parseDockerfile(readFileSync("Dockerfile", "utf8"))
+      .final.instructions.filter((i) => i.getKeyword() === "USER")
+      .at(-1)
+      ?.getArgumentsContent();
+    const [uid, gid] = (user ?? "").split(":").map(Number);
+    const pods = readDir(out)
+      .flatMap((f) => f.objects)
+      .filter((o) => o.kind === "Deployment")
+      .map((o) => (o.spec?.template ?? {}) as PodTemplate)
+      .filter((t) => t.spec?.containers?.some((c) => c.image === "userapi:ci"));
+    expect(pods.length).toBeGreaterThanOrEqual(2);
+    for (const pod of pods) {
+      expect(pod.spec?.securityContext).toMatchObject({ runAsUser: uid, runAsGroup: gid });
+      const api = pod.spec?.containers?.find((c) => c.image === "userapi:ci");
+      expect(api?.securityContext?.readOnlyRootFilesystem).toBe(true);
     }
   });
 
