@@ -65,3 +65,15 @@ describe("error mapping", () => {
     expect((await app.request("/user/alice")).headers.get("retry-after")).toBe("1");
   });
 });
+
+describe("client aborts", () => {
+  it("maps a body stream reset by the client to 400 and logs it below error level", async () => {
+    const aborted = Object.assign(new Error("aborted"), { code: "ECONNRESET" });
+    const { app, lines } = appThrowing(aborted);
+    const response = await app.request("/user/alice");
+    expect(response.status).toBe(400);
+    const logged = lines.map((line) => JSON.parse(line));
+    expect(logged.some((l) => l.level >= 50)).toBe(false);
+    expect(logged.some((l) => l.msg === "client aborted the request body")).toBe(true);
+  });
+});

@@ -13,6 +13,14 @@ import type { AppBindings } from "./types.js";
 /** Seconds a client should wait before retrying while the store is down. */
 export const RETRY_AFTER_SECONDS = 1;
 
+/** The client went away or broke the chunked framing while sending the body. */
+function isClientAbort(error: Error): boolean {
+  const causes = [error, error.cause];
+  return causes.some(
+    (e) => e instanceof Error && (e as NodeJS.ErrnoException).code === "ECONNRESET",
+  );
+}
+
 export function handleError(error: Error, c: Context<AppBindings>): Response {
   if (error instanceof RequestValidationError) {
     return problemResponse(c, 400, error.message, { errors: error.errors });
@@ -24,6 +32,11 @@ export function handleError(error: Error, c: Context<AppBindings>): Response {
     return problemResponse(c, 503, "the user store is unavailable; retry later", {
       headers: { "retry-after": String(RETRY_AFTER_SECONDS) },
     });
+  }
+  if (isClientAbort(error)) {
+    // Not a server fault: counting it as a 500 would let any client trip the error-rate alert.
+    c.get("logger")?.info({ reqId: c.get("requestId") }, "client aborted the request body");
+    return problemResponse(c, 400, "the request body was not received completely");
   }
   if (error instanceof HTTPException && error.status < 500) {
     // Hono's own 4xx, e.g. the JSON validator's "Malformed JSON in request body".
