@@ -12,7 +12,7 @@ import type { AppBindings } from "./lib/types.js";
 import { validationHook } from "./lib/validation-hook.js";
 import { accessLog } from "./middleware/access-log.js";
 import { bodyLimit } from "./middleware/body-limit.js";
-import { httpMetrics, registerMetrics } from "./middleware/metrics.js";
+import { httpMetrics, initializeRequestSeries, registerMetrics } from "./middleware/metrics.js";
 import { requestId } from "./middleware/request-id.js";
 import { standardHeaders } from "./middleware/standard-headers.js";
 import { registerDocs } from "./routes/docs/docs.index.js";
@@ -44,7 +44,8 @@ export function createApp(options: AppOptions): OpenAPIHono<AppBindings> {
   app.use(requestId);
   app.use(standardHeaders(version));
   app.use(accessLog(logger));
-  app.use(httpMetrics(registerMetrics(registry, store)));
+  const metrics = registerMetrics(registry, store);
+  app.use(httpMetrics(metrics));
   app.use(
     bodyLimit(MAX_BODY_BYTES, (c) =>
       problemResponse(c, 413, `the request body must be at most ${MAX_BODY_BYTES} bytes`),
@@ -61,7 +62,7 @@ export function createApp(options: AppOptions): OpenAPIHono<AppBindings> {
     }),
   );
   app.route("/", createUsersRouter({ store, now: options.now ?? Date.now }));
-  registerDocs(app, { title: "userapi", version });
+  initializeRequestSeries(metrics, registerDocs(app, { title: "userapi", version }));
 
   const allowedMethods = allowedMethodsFor(app.routes);
   app.notFound((c) => {

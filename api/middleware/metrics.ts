@@ -40,6 +40,27 @@ export function registerMetrics(registry: Registry, store: UserStore): HttpMetri
   };
 }
 
+/** The documented operations: route template (Hono syntax), method, and the statuses it can answer. */
+export interface DocumentedOperation {
+  readonly route: string;
+  readonly method: string;
+  readonly statuses: readonly string[];
+}
+
+/**
+ * Creates every documented `http_requests_total` series at 0, so the first
+ * error after a quiet period shows in `rate()` instead of appearing as a new
+ * series whose first sample is lost.
+ */
+export function initializeRequestSeries(
+  { requests }: HttpMetrics,
+  operations: readonly DocumentedOperation[],
+): void {
+  for (const { route, method, statuses } of operations) {
+    for (const status of statuses) requests.inc({ method, route, status }, 0);
+  }
+}
+
 /** Counts and times every request, labelled by route template. */
 export function httpMetrics({ requests, duration }: HttpMetrics) {
   return createMiddleware(async (c, next) => {

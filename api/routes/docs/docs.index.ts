@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import { SwaggerUI } from "@hono/swagger-ui";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppBindings } from "../../lib/types.js";
+import type { DocumentedOperation } from "../../middleware/metrics.js";
 
 export const DOCS_PATH = "/docs";
 export const OPENAPI_PATH = "/openapi.json";
@@ -53,8 +54,29 @@ export interface DocsOptions {
   readonly version: string;
 }
 
-/** Registers the OpenAPI document and the docs page; call after every API route is registered. */
-export function registerDocs(app: OpenAPIHono<AppBindings>, { title, version }: DocsOptions): void {
+type OpenAPIObject = ReturnType<OpenAPIHono["getOpenAPI31Document"]>;
+
+const HTTP_METHODS = ["get", "head", "post", "put", "patch", "delete", "options"] as const;
+
+/** The operations of an OpenAPI document, with Hono-style route templates. */
+export function documentedOperations(document: OpenAPIObject): DocumentedOperation[] {
+  return Object.entries(document.paths ?? {}).flatMap(([path, item]) =>
+    HTTP_METHODS.filter((method) => item[method] !== undefined).map((method) => ({
+      route: path.replace(/\{([^}]+)\}/g, ":$1"),
+      method: method.toUpperCase(),
+      statuses: Object.keys(item[method]?.responses ?? {}).filter((s) => /^\d{3}$/.test(s)),
+    })),
+  );
+}
+
+/**
+ * Registers the OpenAPI document and the docs page; call after every API
+ * route is registered. Returns the documented operations.
+ */
+export function registerDocs(
+  app: OpenAPIHono<AppBindings>,
+  { title, version }: DocsOptions,
+): DocumentedOperation[] {
   app.openAPIRegistry.registerPath({
     method: "get",
     path: OPENAPI_PATH,
@@ -73,19 +95,18 @@ export function registerDocs(app: OpenAPIHono<AppBindings>, { title, version }: 
   });
 
   // Built once: the routes are fixed after createApp.
-  const document = JSON.stringify(
-    app.getOpenAPI31Document({
-      openapi: "3.1.0",
-      info: {
-        title,
-        version,
-        description: "User management API. Errors are RFC 9457 application/problem+json.",
-      },
-    }),
-  );
+  const document = app.getOpenAPI31Document({
+    openapi: "3.1.0",
+    info: {
+      title,
+      version,
+      description: "User management API. Errors are RFC 9457 application/problem+json.",
+    },
+  });
+  const documentJson = JSON.stringify(document);
   app.get(OPENAPI_PATH, (c) => {
     c.header("content-type", "application/json; charset=utf-8");
-    return c.body(document, 200);
+    return c.body(documentJson, 200);
   });
 
   const page = renderDocsPage(`${title} ${version}`);
@@ -109,4 +130,5 @@ export function registerDocs(app: OpenAPIHono<AppBindings>, { title, version }: 
     c.header("cache-control", "public, max-age=86400");
     return c.body(new Uint8Array(await content), 200);
   });
+  return documentedOperations(document);
 }

@@ -128,3 +128,14 @@ describe("meta routes", () => {
     }
   });
 });
+
+describe("request series", () => {
+  it("starts every documented route and status at 0 so the first error shows in rate()", async () => {
+    const text = await (await testApp(new MemoryUserStore()).request("/metrics")).text();
+    expect(text).toContain('http_requests_total{method="POST",route="/user",status="409"} 0');
+    expect(text).toContain(
+      'http_requests_total{method="GET",route="/user/:username",status="503"} 0',
+    );
+    expect(text).toContain('http_requests_total{method="GET",route="/ready",status="503"} 0');
+  });
+});
