@@ -198,7 +198,7 @@ describe("Redis killed under load", () => {
     expect(recovery().after.length).toBeGreaterThan(100);
   });
 
-  it("answers every request within 1 s, never with a 500, and never crashes", () => {
+  it("answers every request within 1 s, never with a 500, and never crashes", async () => {
     const hung = samples.filter((s) => s.outcome.error !== undefined);
     expect(hung.map((s) => `${s.outcome.method} ${s.outcome.path}: ${s.outcome.error}`)).toEqual(
       [],
@@ -206,12 +206,15 @@ describe("Redis killed under load", () => {
     const statuses = new Set(samples.map((s) => s.outcome.status));
     expect([...statuses].filter((status) => ![200, 201, 503].includes(status ?? 0))).toEqual([]);
     expect(api.child.exitCode).toBeNull();
+    // The server buffers log lines for up to 200 ms: let the last ones arrive.
+    await new Promise((resolve) => setTimeout(resolve, 300));
     const errors = api.lines.filter((line) => (JSON.parse(line) as { level: number }).level >= 50);
     expect(errors).toEqual([]);
   });
 
   it("answers only 503 problem documents with Retry-After while Redis is down", () => {
     const during = outageSamples();
+    expect(during.length).toBeGreaterThan(100);
     const bad = during.filter(
       (s) =>
         s.outcome.status !== 503 ||

@@ -192,6 +192,8 @@ describe("HTTP fuzzing over the wire (server process, real Redis)", () => {
     console.log(`fuzz over HTTP: statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
     expect(statuses.get(201) ?? 0).toBeGreaterThan(2);
     expect(api.child.exitCode).toBeNull();
+    // The server buffers log lines for up to 200 ms: let the last ones arrive.
+    await new Promise((resolve) => setTimeout(resolve, 300));
     expect((await fetch(`${api.baseUrl}/health`)).status).toBe(200);
     const errors = api.lines.filter((line) => (JSON.parse(line) as { level: number }).level >= 50);
     expect(errors).toEqual([]);
