@@ -39,10 +39,11 @@ export interface AppOptions {
 export function createApp(options: AppOptions): OpenAPIHono<AppBindings> {
   const { store, logger, version } = options;
   const registry = options.registry ?? new Registry();
+  const isDraining = options.isDraining ?? (() => false);
   const app = new OpenAPIHono<AppBindings>({ defaultHook: validationHook });
 
   app.use(requestId);
-  app.use(standardHeaders(version));
+  app.use(standardHeaders(version, isDraining));
   app.use(accessLog(logger));
   const metrics = registerMetrics(registry, store);
   app.use(httpMetrics(metrics));
@@ -58,7 +59,7 @@ export function createApp(options: AppOptions): OpenAPIHono<AppBindings> {
       store,
       version,
       registry,
-      isDraining: options.isDraining ?? (() => false),
+      isDraining,
     }),
   );
   app.route("/", createUsersRouter({ store, now: options.now ?? Date.now }));

@@ -216,16 +216,12 @@ describe("SIGTERM under sustained keep-alive load", () => {
   });
 
   /*
-   * KNOWN BUG (reported to the lead, issue 6): after SIGTERM, api/main.ts keeps
-   * answering on keep-alive connections without `Connection: close`, then its
-   * 50 ms idle reaper destroys those sockets under the clients' next request.
-   * Each keep-alive client loses one request to ECONNRESET on a reused socket
-   * (for a POST it cannot know whether it was applied), spread over the whole
-   * drain instead of only at the signal. Fix: mark every unsent response
-   * `shouldKeepAlive = false` once draining. This test passes with that fix;
-   * drop `.fails` when it lands.
+   * Regression (found by this suite): after SIGTERM the server kept answering
+   * keep-alive connections without `Connection: close`, then its idle reaper
+   * destroyed those sockets under the clients' next request, so each client
+   * lost one request to ECONNRESET on a reused socket during the drain.
    */
-  it.fails("closes keep-alive connections (Connection: close) on every response of the drain", () => {
+  it("closes keep-alive connections (Connection: close) on every response of the drain", () => {
     const duringDrain = run.sent.filter(
       (s) => s.outcome.status !== undefined && run.logged.get(s.id)?.afterDrainBegan === true,
     );

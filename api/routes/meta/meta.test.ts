@@ -139,3 +139,15 @@ describe("request series", () => {
     expect(text).toContain('http_requests_total{method="GET",route="/ready",status="503"} 0');
   });
 });
+
+describe("draining", () => {
+  it("asks clients to close keep-alive connections on every response once draining", async () => {
+    let draining = false;
+    const app = testApp(new MemoryUserStore(), { isDraining: () => draining });
+    expect((await app.request("/user")).headers.get("connection")).toBeNull();
+    draining = true;
+    for (const path of ["/user", "/health", "/nowhere"]) {
+      expect((await app.request(path)).headers.get("connection")).toBe("close");
+    }
+  });
+});
