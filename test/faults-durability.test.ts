@@ -11,7 +11,7 @@
  * "in the AOF". The fsync wait bounds the remaining loss window (a node
  * crash) at the one second `everysec` allows, which a test cannot simulate.
  */
-import { readdirSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { REDIS_PERSISTENCE_ARGS } from "../charts/lib/redis-persistence.js";
@@ -98,7 +98,11 @@ describe("Redis durability with the project's persistence flags", () => {
     // The helper puts its own defaults (`--appendonly no`, `--save ""`) first;
     // redis-server applies arguments in order, so these flags win.
     let redis = await startRedisServer({ args });
-    cleanups.push(() => redis.stop());
+    // The restarted server is given the directory, so its stop() leaves it: remove it too.
+    cleanups.push(async () => {
+      await redis.stop();
+      rmSync(redis.dir, { recursive: true, force: true });
+    });
     const api = await startApi({ env: { REDIS_URL: redis.url, LOG_LEVEL: "warn" } });
     cleanups.push(() => api.stop());
     await waitForStatus(api, "/ready", 200, 5000);

@@ -5,6 +5,7 @@
  * report not-ready, serve again within 2 s of Redis returning, and still
  * hold every user it acknowledged before the kill.
  */
+import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REDIS_PERSISTENCE_ARGS } from "../charts/lib/redis-persistence.js";
 import { type ApiProcess, startApi, waitForStatus } from "./support/api-process.js";
@@ -164,6 +165,8 @@ describe("Redis killed under load", () => {
   afterAll(async () => {
     await api?.stop();
     await redis?.stop();
+    // A restarted server was given the directory, so its stop() leaves it: remove it here.
+    if (redis) rmSync(redis.dir, { recursive: true, force: true });
   });
 
   /** /user requests that started after Redis died and ended before it came back. */
