@@ -9,11 +9,11 @@ ENV NPM_CONFIG_UPDATE_NOTIFIER=false \
     NPM_CONFIG_FUND=false \
     NPM_CONFIG_AUDIT=false
 
-# Compiles TypeScript to build/ (and copies the Lua scripts next to it).
+# Bundles the API into build/api/main.js (esbuild), the Lua scripts beside it.
 FROM base AS build
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --ignore-scripts
-COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/build.ts ./scripts/
 COPY api ./api
 RUN npm run build
 

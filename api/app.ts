@@ -10,11 +10,9 @@ import { allowedMethodsFor } from "./lib/method-not-allowed.js";
 import { problemResponse } from "./lib/problem.js";
 import type { AppBindings } from "./lib/types.js";
 import { validationHook } from "./lib/validation-hook.js";
-import { accessLog } from "./middleware/access-log.js";
 import { bodyLimit } from "./middleware/body-limit.js";
-import { httpMetrics, initializeRequestSeries, registerMetrics } from "./middleware/metrics.js";
-import { requestId } from "./middleware/request-id.js";
-import { standardHeaders } from "./middleware/standard-headers.js";
+import { initializeRequestSeries, registerMetrics } from "./middleware/metrics.js";
+import { requestLifecycle } from "./middleware/request-lifecycle.js";
 import { registerDocs } from "./routes/docs/docs.index.js";
 import { createMetaRouter } from "./routes/meta/meta.index.js";
 import { createUsersRouter } from "./routes/users/users.index.js";
@@ -42,11 +40,8 @@ export function createApp(options: AppOptions): OpenAPIHono<AppBindings> {
   const isDraining = options.isDraining ?? (() => false);
   const app = new OpenAPIHono<AppBindings>({ defaultHook: validationHook });
 
-  app.use(requestId);
-  app.use(standardHeaders(version, isDraining));
-  app.use(accessLog(logger));
   const metrics = registerMetrics(registry, store);
-  app.use(httpMetrics(metrics));
+  app.use(requestLifecycle({ version, logger, metrics, isDraining }));
   app.use(
     bodyLimit(MAX_BODY_BYTES, (c) =>
       problemResponse(c, 413, `the request body must be at most ${MAX_BODY_BYTES} bytes`),

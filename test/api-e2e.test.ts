@@ -71,6 +71,22 @@ describe("API process with Redis", () => {
     expect((await call(api, "GET", "/user/e2e.alice")).status).toBe(404);
   });
 
+  it("sends the standard headers over real HTTP, on errors too, and the docs page keeps its own CSP", async () => {
+    for (const path of ["/user", "/user/nobody", "/nowhere", "/user/BAD"]) {
+      const response = await fetch(api.baseUrl + path, { headers: { "x-request-id": "e2e-h-1" } });
+      await response.arrayBuffer();
+      expect(response.headers.get("x-app-version")).toBe("e2e");
+      expect(response.headers.get("x-request-id")).toBe("e2e-h-1");
+      expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(response.headers.get("content-security-policy")).toMatch(/^default-src 'none'/);
+    }
+    const docs = await fetch(`${api.baseUrl}/docs`);
+    await docs.arrayBuffer();
+    const csp = docs.headers.get("content-security-policy") ?? "";
+    expect(csp).toMatch(/script-src 'self' 'sha256-/);
+    expect(csp.match(/default-src/g)).toHaveLength(1);
+  });
+
   it("gives exactly one 201 to 50 concurrent creates of one username", async () => {
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>

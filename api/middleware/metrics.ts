@@ -1,7 +1,5 @@
-import { createMiddleware } from "hono/factory";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { UserStore } from "../store/user-store.js";
-import { methodLabel, routeLabel } from "./route-label.js";
 
 /** Latency buckets in seconds: fine below 10 ms where this service lives, coarse up to the 1 s SLO edge. */
 export const DURATION_BUCKETS = [
@@ -40,6 +38,16 @@ export function registerMetrics(registry: Registry, store: UserStore): HttpMetri
   };
 }
 
+/** Counts one finished request and records its duration. */
+export function recordRequest(
+  { requests, duration }: HttpMetrics,
+  labels: { method: string; route: string; status: string },
+  seconds: number,
+): void {
+  requests.inc(labels);
+  duration.observe(labels, seconds);
+}
+
 /** The documented operations: route template (Hono syntax), method, and the statuses it can answer. */
 export interface DocumentedOperation {
   readonly route: string;
@@ -59,22 +67,4 @@ export function initializeRequestSeries(
   for (const { route, method, statuses } of operations) {
     for (const status of statuses) requests.inc({ method, route, status }, 0);
   }
-}
-
-/** Counts and times every request, labelled by route template. */
-export function httpMetrics({ requests, duration }: HttpMetrics) {
-  return createMiddleware(async (c, next) => {
-    const start = performance.now();
-    try {
-      await next();
-    } finally {
-      const labels = {
-        method: methodLabel(c.req.method),
-        route: routeLabel(c),
-        status: String(c.res.status),
-      };
-      requests.inc(labels);
-      duration.observe(labels, (performance.now() - start) / 1000);
-    }
-  });
 }

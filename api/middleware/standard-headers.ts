@@ -1,17 +1,12 @@
-import { createMiddleware } from "hono/factory";
-
 /** Content-Security-Policy for JSON and text responses: nothing may load or frame them. */
 export const API_CSP =
   "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-/**
- * `x-app-version` plus the usual security headers on every response, and
- * `Connection: close` once shutdown began. Set
- * before `next()`: headers added after it make Hono rebuild the Response,
- * which costs about a third of the throughput (see NOTES "Performance").
- */
-export function standardHeaders(version: string, isDraining: () => boolean = () => false) {
-  const headers: ReadonlyArray<readonly [string, string]> = [
+export type HeaderList = ReadonlyArray<readonly [name: string, value: string]>;
+
+/** `x-app-version` plus the usual security headers, the same on every response. */
+export function standardHeaders(version: string): HeaderList {
+  return [
     ["x-app-version", version],
     ["content-security-policy", API_CSP],
     ["cross-origin-opener-policy", "same-origin"],
@@ -25,11 +20,4 @@ export function standardHeaders(version: string, isDraining: () => boolean = () 
     ["x-permitted-cross-domain-policies", "none"],
     ["x-xss-protection", "0"],
   ];
-  return createMiddleware(async (c, next) => {
-    for (const [name, value] of headers) c.header(name, value);
-    await next();
-    // While draining, tell keep-alive clients to reconnect elsewhere instead of
-    // reusing a socket the server is about to close (only then is the late header worth its cost).
-    if (isDraining()) c.header("connection", "close");
-  });
 }
