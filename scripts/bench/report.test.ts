@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { evaluateGoals, formatTable, type ScenarioResult } from "./report.js";
+import { evaluateGoals, formatTable, medianRun, type ScenarioResult } from "./report.js";
 
 const row = (over: Partial<ScenarioResult>): ScenarioResult => ({
   scenario: "GET user",
   server: "service",
   requestsPerSecond: 900,
+  cpuMicrosPerRequest: 50,
   p50Ms: 1,
   p99Ms: 3,
   non2xx: 0,
@@ -13,10 +14,27 @@ const row = (over: Partial<ScenarioResult>): ScenarioResult => ({
   ...over,
 });
 
+describe("medianRun", () => {
+  it("takes the median of each measure and sums the counts", () => {
+    const summary = medianRun([
+      row({ requestsPerSecond: 100, p99Ms: 9, non2xx: 1, total: 10 }),
+      row({ requestsPerSecond: 300, p99Ms: 1, total: 10 }),
+      row({ requestsPerSecond: 200, p99Ms: 4, errors: 2, total: 10 }),
+    ]);
+    expect(summary).toMatchObject({
+      requestsPerSecond: 200,
+      p99Ms: 4,
+      non2xx: 1,
+      errors: 2,
+      total: 30,
+    });
+  });
+});
+
 describe("bench report", () => {
   const results = [
     row({}),
-    row({ server: "baseline", requestsPerSecond: 1000 }),
+    row({ server: "baseline", requestsPerSecond: 1000, cpuMicrosPerRequest: 40 }),
     row({ scenario: "POST user", p99Ms: 7, non2xx: 2 }),
     row({ scenario: "POST user", server: "baseline" }),
   ];
@@ -27,7 +45,7 @@ describe("bench report", () => {
       { service: 80, baseline: 60 },
       { service: 200, baseline: 150 },
     );
-    expect(table).toMatch(/GET user\s+service\s+900 .* 90%/);
+    expect(table).toMatch(/GET user\s+service\s+900\s+90%\s+50\s+80%/);
     expect(table).toContain("peak RSS: service 80.0 MB");
     expect(table).toContain("service 200 ms");
   });
