@@ -106,3 +106,4 @@ createServer((req, res) => {
 }).listen(port, "127.0.0.1");
 
 process.on("SIGTERM", () => process.exit(0));
+process.on("SIGINT", () => process.exit(0));
