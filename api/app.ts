@@ -13,6 +13,7 @@ import { validationHook } from "./lib/validation-hook.js";
 import { bodyLimit } from "./middleware/body-limit.js";
 import { initializeRequestSeries, registerMetrics } from "./middleware/metrics.js";
 import { requestLifecycle } from "./middleware/request-lifecycle.js";
+import { requireHost } from "./middleware/require-host.js";
 import { registerDocs } from "./routes/docs/docs.index.js";
 import { createMetaRouter } from "./routes/meta/meta.index.js";
 import { createUsersRouter } from "./routes/users/users.index.js";
@@ -42,6 +43,7 @@ export function createApp(options: AppOptions): OpenAPIHono<AppBindings> {
 
   const metrics = registerMetrics(registry, store);
   app.use(requestLifecycle({ version, logger, metrics, isDraining }));
+  app.use(requireHost);
   app.use(
     bodyLimit(MAX_BODY_BYTES, (c) =>
       problemResponse(c, 413, `the request body must be at most ${MAX_BODY_BYTES} bytes`),

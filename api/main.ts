@@ -2,11 +2,15 @@
  * Process entry: parse env → logger → store → app → listen; drains on
  * SIGTERM/SIGINT. The only module that reads process.env, listens or exits.
  */
-import { serve } from "@hono/node-server";
+import { randomUUID } from "node:crypto";
+import { createServer } from "node:http";
+import type { Duplex } from "node:stream";
+import { getRequestListener } from "@hono/node-server";
 import { pino } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { createApp } from "./app.js";
 import { EnvError, parseEnv } from "./env.js";
+import { clientErrorResponse, invalidRequestResponse } from "./lib/client-error.js";
 import { readPackageVersion } from "./lib/version.js";
 import { createStore } from "./store/create-store.js";
 
@@ -39,11 +43,34 @@ collectDefaultMetrics({ register: registry });
 let draining = false;
 const app = createApp({ store, logger, version, registry, isDraining: () => draining });
 
-const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {
+// The app answers a missing Host itself, as problem+json (middleware/require-host.ts),
+// and requests the adapter cannot parse get a problem document too.
+const server = createServer(
+  { requireHostHeader: false },
+  getRequestListener(app.fetch, {
+    hostname: env.HOST,
+    errorHandler: (error) => {
+      logger.info({ err: (error as Error).message }, "rejected an unparsable request");
+      return invalidRequestResponse({ version, requestId: randomUUID() });
+    },
+  }),
+);
+server.listen(env.PORT, env.HOST, () => {
   logger.info(
-    { port: info.port, host: env.HOST, store: env.REDIS_URL ? "redis" : "memory" },
+    { port: env.PORT, host: env.HOST, store: env.REDIS_URL ? "redis" : "memory" },
     "listening",
   );
+});
+
+// Requests Node's parser rejects never reach the app: answer them in the contract's shape.
+server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
+  const response = clientErrorResponse(error, { version, requestId: randomUUID() });
+  if (response === undefined || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  logger.info({ code: error.code }, "rejected a malformed request");
+  socket.end(response);
 });
 server.on("error", (error) => {
   logger.fatal({ err: error }, "server error");
@@ -56,7 +83,7 @@ async function shutdown(signal: NodeJS.Signals): Promise<void> {
   logger.info({ signal, timeoutMs: env.SHUTDOWN_TIMEOUT_MS }, "shutting down: draining requests");
   const deadline = setTimeout(() => {
     logger.error("drain deadline passed: closing remaining connections");
-    if ("closeAllConnections" in server) server.closeAllConnections();
+    server.closeAllConnections();
     exit(1);
   }, env.SHUTDOWN_TIMEOUT_MS);
   deadline.unref();
@@ -64,11 +91,8 @@ async function shutdown(signal: NodeJS.Signals): Promise<void> {
   // close() stops accepting and waits for open connections; idle keep-alive
   // sockets would hold it forever, so close those now and as requests finish.
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  const reaper =
-    "closeIdleConnections" in server
-      ? setInterval(() => server.closeIdleConnections(), 50)
-      : undefined;
-  if ("closeIdleConnections" in server) server.closeIdleConnections();
+  const reaper = setInterval(() => server.closeIdleConnections(), 50);
+  server.closeIdleConnections();
   await closed;
   clearInterval(reaper);
   await store.close();

@@ -167,6 +167,7 @@ describe("API process with Redis", () => {
     redis = await startRedisServer({
       port,
       dir,
+      removeDirOnStop: true,
       args: ["--appendonly", "yes", "--appendfsync", "always"],
     });
     const recoveredIn = await waitForStatus(api, "/ready", 200, 5000);

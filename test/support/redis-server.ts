@@ -70,6 +70,8 @@ export interface RedisServerOptions {
   readonly dir?: string;
   /** Port; a free one when omitted. */
   readonly port?: number;
+  /** Remove the data directory on `stop()`. @default true when `dir` is omitted (a temp dir), else false */
+  readonly removeDirOnStop?: boolean;
 }
 
 export interface RedisServer {
@@ -87,7 +89,7 @@ export interface RedisServer {
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const binary = await redisServerBinary();
   const port = options.port ?? (await freePort());
-  const ownsDir = options.dir === undefined;
+  const removeDir = options.removeDirOnStop ?? options.dir === undefined;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "userapi-redis-"));
   const args = [
     "--port",
@@ -135,7 +137,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
       await kill("SIGTERM");
       clearTimeout(timer);
-      if (ownsDir) rmSync(dir, { recursive: true, force: true });
+      if (removeDir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
