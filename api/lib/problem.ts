@@ -45,9 +45,9 @@ export const FieldErrorSchema = z
 export const ProblemSchema = z
   .object({
     type: z.string().openapi({ example: "about:blank" }),
-    title: z.string().openapi({ example: "Not Found" }),
-    status: z.number().int().openapi({ example: 404 }),
-    detail: z.string().openapi({ example: "user 'alice' does not exist" }),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
     errors: z.array(FieldErrorSchema).optional(),
   })
   .openapi("Problem");

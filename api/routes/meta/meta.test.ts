@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { json, TEST_VERSION, testApp } from "../../../test/support/app.js";
+import { type AnyJson, json, TEST_VERSION, testApp } from "../../../test/support/app.js";
 import { MemoryUserStore } from "../../store/memory-user-store.js";
 import { RedisUserStore } from "../../store/redis-user-store.js";
 
@@ -149,5 +149,23 @@ describe("draining", () => {
     for (const path of ["/user", "/health", "/nowhere"]) {
       expect((await app.request(path)).headers.get("connection")).toBe("close");
     }
+  });
+});
+
+describe("OpenAPI problem examples", () => {
+  it("shows an example whose status matches each error response", async () => {
+    const doc = await json(await testApp(new MemoryUserStore()).request("/openapi.json"));
+    let checked = 0;
+    for (const item of Object.values(doc.paths) as Record<string, { responses: object }>[]) {
+      for (const operation of Object.values(item)) {
+        for (const [status, response] of Object.entries(operation.responses)) {
+          const example = (response as AnyJson).content?.["application/problem+json"]?.example;
+          if (example === undefined) continue;
+          expect(example.status).toBe(Number(status));
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(20);
   });
 });
