@@ -3,12 +3,13 @@
  * and keeps the two API groups the charts use (networking.istio.io and
  * security.istio.io). Usage: `npx tsx charts/import-crds.ts [crd file or URL]`;
  * without an argument it reads the URL pinned in cdk8s.yaml (needs network).
+ * `--check [crd file or URL]` (`npm run imports:check`) compares instead of writing.
  *
  * The one rewrite: `cdk8s import` emits `import { ApiObject, ApiObjectMetadata,
  * GroupVersionKind } from 'cdk8s'`, which names two types as values. Under the
  * project's `verbatimModuleSyntax` that fails `tsc` and, at run time, Node's ESM
  * loader (cdk8s exports no such values). Marking them `type` is the only change;
- * test/manifests-imports.test.ts proves imports/ equals this recipe's output.
+ * `--check` proves imports/ equals this recipe's output.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -81,6 +82,27 @@ const isEntry =
   process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isEntry) {
   const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-  const source = process.argv[2] ?? pinnedCrdSource(repoRoot);
-  importCrds(source, join(repoRoot, "imports"), repoRoot);
+  const check = process.argv[2] === "--check";
+  const source = process.argv[check ? 3 : 2] ?? pinnedCrdSource(repoRoot);
+  if (!check) {
+    importCrds(source, join(repoRoot, "imports"), repoRoot);
+  } else {
+    // Proves imports/ is exactly this recipe's output for `source`, without touching it.
+    const out = mkdtempSync(join(tmpdir(), "userapi-imports-check-"));
+    try {
+      const differing = importCrds(source, out, repoRoot).filter(
+        (file) =>
+          readFileSync(join(out, file), "utf8") !==
+          readFileSync(join(repoRoot, "imports", file), "utf8"),
+      );
+      if (differing.length > 0) {
+        console.error(`imports/ differs from a fresh import of ${source}: ${differing.join(", ")}`);
+        process.exitCode = 1;
+      } else {
+        process.stdout.write(`imports/ equals a fresh import of ${source}\n`);
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }
 }

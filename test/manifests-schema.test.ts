@@ -2,16 +2,19 @@
  * Every document of dist/ parses and validates against its schema:
  * Kubernetes kinds with kubernetes-models, Istio kinds with
  * @kubernetes-models/istio (v1 APIs). Those validators ignore unknown
- * fields, so Istio documents are also walked against the CRD's own
- * openAPIV3Schema (Istio 1.30.3, ../shared/istio) to catch misspelt fields.
+ * fields, so Istio documents are also walked against the fields the Istio
+ * 1.30.3 CRDs declare, as listed by the constructs generated from them
+ * (imports/), to catch misspelt fields without needing the CRD file.
  */
-import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as istio from "@kubernetes-models/istio";
 import * as kubernetes from "kubernetes-models";
 import { describe, expect, it } from "vitest";
-import { parseAllDocuments } from "yaml";
+import { KEPT_MODULES } from "../charts/import-crds.js";
 import { idOf, readManifests } from "../charts/lib/checks.js";
+import * as networking from "../imports/networking.istio.io.js";
+import * as security from "../imports/security.istio.io.js";
+import { readImports, structIndex, unknownFields } from "./support/istio-fields.js";
 
 const root = resolve(import.meta.dirname, "..");
 const entries = readManifests(join(root, "dist"));
@@ -85,73 +88,45 @@ describe("dist/ schema", () => {
   });
 });
 
-interface Schema {
-  readonly type?: string;
-  readonly properties?: Record<string, Schema>;
-  readonly additionalProperties?: Schema | boolean;
-  readonly items?: Schema;
-  readonly "x-kubernetes-preserve-unknown-fields"?: boolean;
-}
+/** `apiVersion kind` → the struct of its spec in the generated constructs (v1 classes only). */
+const SPEC_STRUCTS: Record<string, string> = Object.fromEntries(
+  [...Object.values(networking as object), ...Object.values(security as object)]
+    .filter(
+      (value: unknown): value is { name: string; GVK: { apiVersion: string; kind: string } } =>
+        typeof value === "function" && "GVK" in value,
+    )
+    .map((cls) => [`${cls.GVK.apiVersion} ${cls.GVK.kind}`, `${cls.name}Spec`]),
+);
 
-/** Paths of fields in `value` that `schema` does not declare. */
-function unknownFields(value: unknown, schema: Schema, path: string): string[] {
-  if (schema["x-kubernetes-preserve-unknown-fields"]) return [];
-  if (Array.isArray(value)) {
-    return schema.items
-      ? value.flatMap((item, i) => unknownFields(item, schema.items as Schema, `${path}[${i}]`))
-      : [];
-  }
-  if (typeof value !== "object" || value === null) return [];
-  return Object.entries(value).flatMap(([key, child]) => {
-    const declared = schema.properties?.[key];
-    if (declared) return unknownFields(child, declared, `${path}.${key}`);
-    if (typeof schema.additionalProperties === "object") {
-      return unknownFields(child, schema.additionalProperties, `${path}.${key}`);
-    }
-    return schema.additionalProperties === true ? [] : [`${path}.${key}`];
-  });
-}
-
-const crdFile = resolve(root, "..", "shared", "istio", "crd-all.gen.yaml");
-
-describe.runIf(existsSync(crdFile))("dist/ Istio documents against the Istio 1.30.3 CRDs", () => {
-  const schemas = new Map<string, Schema>();
-  // describe.runIf still collects this body, so read the file only when it exists.
-  const crdText = existsSync(crdFile) ? readFileSync(crdFile, "utf8") : "";
-  for (const document of parseAllDocuments(crdText)) {
-    const crd = document.toJS() as {
-      spec?: {
-        group: string;
-        names: { kind: string };
-        versions: { name: string; schema: { openAPIV3Schema: Schema } }[];
-      };
-    } | null;
-    if (!crd?.spec) continue;
-    for (const version of crd.spec.versions) {
-      schemas.set(
-        `${crd.spec.group}/${version.name} ${crd.spec.names.kind}`,
-        version.schema.openAPIV3Schema,
-      );
-    }
-  }
+describe("dist/ Istio documents against the fields of the Istio 1.30.3 CRDs", () => {
+  // imports/ is generated from those CRDs; its toJson_ functions list every declared field.
+  const index = structIndex(readImports(root, KEPT_MODULES));
   const istioDocs = entries.filter((e) => e.doc.apiVersion.includes("istio.io"));
 
   it.each(istioDocs.map((e) => [idOf(e.doc), e.doc] as const))(
     "%s declares only known fields",
     (_, doc) => {
-      const schema = schemas.get(`${doc.apiVersion} ${doc.kind}`);
-      expect(schema, `no CRD for ${doc.apiVersion} ${doc.kind}`).toBeDefined();
-      expect(unknownFields({ spec: doc.spec }, schema as Schema, doc.kind)).toEqual([]);
+      const struct = SPEC_STRUCTS[`${doc.apiVersion} ${doc.kind}`];
+      expect(struct, `no generated construct for ${doc.apiVersion} ${doc.kind}`).toBeDefined();
+      expect(unknownFields(doc.spec, struct as string, index, `${doc.kind}.spec`)).toEqual([]);
     },
   );
 
-  it("reports a misspelt field (the walker is live)", () => {
-    const schema = schemas.get("networking.istio.io/v1 DestinationRule") as Schema;
-    const doc = {
-      spec: { host: "a", trafficPolicy: { outlierDetection: { consecutive5XxErrors: 1 } } },
+  it("reports a misspelt field, also inside arrays and maps (the walker is live)", () => {
+    const spec = {
+      host: "a",
+      trafficPolicy: { outlierDetection: { consecutive5XxErrors: 1 } },
+      subsets: [
+        { name: "v1", labels: { version: "v1" }, trafficPolicy: { tls: { mod: "ISTIO_MUTUAL" } } },
+      ],
     };
-    expect(unknownFields(doc, schema, "DestinationRule")).toEqual([
+    expect(unknownFields(spec, "DestinationRuleSpec", index, "DestinationRule.spec")).toEqual([
       "DestinationRule.spec.trafficPolicy.outlierDetection.consecutive5XxErrors",
+      "DestinationRule.spec.subsets[0].trafficPolicy.tls.mod",
+    ]);
+    const route = { http: [{ match: [{ headers: { "x-version": { exac: "v1" } } }] }] };
+    expect(unknownFields(route, "VirtualServiceSpec", index, "VirtualService.spec")).toEqual([
+      "VirtualService.spec.http[0].match[0].headers.x-version.exac",
     ]);
   });
 });
