@@ -8,10 +8,11 @@
  * Cluster slot, which the atomic Lua scripts need.
  */
 
+import { USERNAME_PATTERN } from "../lib/username.js";
+
 export const DEFAULT_KEY_NAMESPACE = "userapi";
 
 const NAMESPACE_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-const USERNAME_PATTERN = /^[a-z0-9][a-z0-9_.-]{2,31}$/;
 
 export interface RedisKeys {
   /** The hash holding one user. */

@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { Redis } from "ioredis";
+import { USERNAME_PATTERN } from "../../api/lib/username.js";
 import { redisKeys } from "../../api/store/redis-keys.js";
 
 const port = Number(process.env.PORT ?? 8090);
@@ -17,7 +18,6 @@ const createLua = readFileSync(
   "utf8",
 );
 redis.defineCommand("benchCreateUser", { numberOfKeys: 2, lua: createLua });
-const USERNAME = /^[a-z0-9][a-z0-9_.-]{2,31}$/;
 
 type BenchRedis = Redis & {
   benchCreateUser(...args: string[]): Promise<number>;
@@ -43,7 +43,7 @@ createServer((req, res) => {
   }
   if (req.method === "GET" && url.startsWith("/user/")) {
     const username = url.slice(6);
-    if (!USERNAME.test(username)) return send(res, 400, { status: 400 });
+    if (!USERNAME_PATTERN.test(username)) return send(res, 400, { status: 400 });
     redis.hgetall(keys.user(username)).then(
       (hash) => {
         if (Object.keys(hash).length === 0) return send(res, 404, { status: 404 });
@@ -71,7 +71,7 @@ createServer((req, res) => {
         return send(res, 400, { status: 400 });
       }
       const { username = "", firstname = "", lastname = "", email = "" } = body;
-      if (!USERNAME.test(username)) return send(res, 400, { status: 400 });
+      if (!USERNAME_PATTERN.test(username)) return send(res, 400, { status: 400 });
       const now = Date.now();
       (redis as BenchRedis)
         .benchCreateUser(

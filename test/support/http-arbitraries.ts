@@ -7,6 +7,7 @@
  * checks every response must pass.
  */
 import fc from "fast-check";
+import { USERNAME_PATTERN } from "../../api/lib/username.js";
 
 export interface FuzzRequest {
   readonly method: string;
@@ -66,7 +67,7 @@ const nastyString = fc.oneof(
 
 const username = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom(...USERNAMES) },
-  { weight: 1, arbitrary: fc.stringMatching(/^[a-z0-9][a-z0-9_.-]{2,31}$/) },
+  { weight: 1, arbitrary: fc.stringMatching(USERNAME_PATTERN) },
   { weight: 1, arbitrary: nastyString },
 );
 

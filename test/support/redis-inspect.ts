@@ -5,6 +5,7 @@
  * and every hash is a complete, valid user.
  */
 import { Redis } from "ioredis";
+import { USERNAME_PATTERN } from "../../api/lib/username.js";
 import { DEFAULT_KEY_NAMESPACE, redisKeys } from "../../api/store/redis-keys.js";
 
 export interface RawUsers {
@@ -54,7 +55,6 @@ export async function readRawUsers(
 
 const REQUIRED = ["username", "firstname", "lastname", "createdAt", "updatedAt"] as const;
 const ALLOWED = new Set<string>([...REQUIRED, "email"]);
-const USERNAME = /^[a-z0-9][a-z0-9_.-]{2,31}$/;
 const CONTROL = /\p{Cc}/u;
 
 /** Everything wrong with the stored users; empty when the keyspace is consistent. */
@@ -66,7 +66,8 @@ export function consistencyProblems(raw: RawUsers): string[] {
   }
   for (const [name, hash] of raw.hashes) {
     if (!indexed.has(name)) problems.push(`hash for '${name}' is missing from the index`);
-    if (!USERNAME.test(name)) problems.push(`key username '${name}' breaks the username rule`);
+    if (!USERNAME_PATTERN.test(name))
+      problems.push(`key username '${name}' breaks the username rule`);
     for (const field of REQUIRED) {
       if (hash[field] === undefined) problems.push(`'${name}' lacks ${field}`);
     }

@@ -3,8 +3,9 @@
  * and handlers receive data that already passed it.
  */
 import { z } from "@hono/zod-openapi";
+import { USERNAME_PATTERN } from "../../lib/username.js";
 
-export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9_.-]{2,31}$/;
+export { USERNAME_PATTERN };
 export const NAME_MAX_CODE_POINTS = 100;
 export const EMAIL_MAX_LENGTH = 254;
 export const PAGE_LIMIT_DEFAULT = 20;
