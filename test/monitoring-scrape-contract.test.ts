@@ -106,8 +106,11 @@ describe("dist/ monitoring against dist/ API", () => {
       const kept = (JSON.parse(run.stdout) as { labels: Record<string, string> }[])
         .map((t) => t.labels)
         .filter((labels) => Object.keys(labels).length > 0);
+      // promtool lists targets in no fixed order: compare them sorted by track.
       expect(
-        kept.map((l) => [l.version, l.__address__, l.__metrics_path__, l.namespace, l.app]),
+        kept
+          .map((l) => [l.version, l.__address__, l.__metrics_path__, l.namespace, l.app])
+          .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
       ).toEqual(
         TRACKS.map((track) => [
           track,
