@@ -90,9 +90,11 @@ describe("parseEnv", () => {
     expect(() => parseEnv({ KEEP_ALIVE_TIMEOUT_MS: "10000", HEADERS_TIMEOUT_MS: "10000" })).toThrow(
       /HEADERS_TIMEOUT_MS must be less than KEEP_ALIVE_TIMEOUT_MS \(10000\)/,
     );
-    expect(parseEnv({ KEEP_ALIVE_TIMEOUT_MS: "10001", HEADERS_TIMEOUT_MS: "10000" })).toMatchObject({
-      HEADERS_TIMEOUT_MS: 10_000,
-    });
+    expect(parseEnv({ KEEP_ALIVE_TIMEOUT_MS: "10001", HEADERS_TIMEOUT_MS: "10000" })).toMatchObject(
+      {
+        HEADERS_TIMEOUT_MS: 10_000,
+      },
+    );
   });
 
   it("explains why production needs REDIS_URL", () => {
