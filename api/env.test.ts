@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_HOST, DEFAULT_PORT, EnvError, parseEnv } from "./env.js";
+import {
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_HOST,
+  DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+  DEFAULT_PORT,
+  EnvError,
+  parseEnv,
+} from "./env.js";
 
 describe("parseEnv", () => {
   it("applies defaults to an empty environment", () => {
@@ -9,7 +16,14 @@ describe("parseEnv", () => {
       LOG_LEVEL: "info",
       NODE_ENV: "development",
       SHUTDOWN_TIMEOUT_MS: 10_000,
+      KEEP_ALIVE_TIMEOUT_MS: DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+      HEADERS_TIMEOUT_MS: DEFAULT_HEADERS_TIMEOUT_MS,
     });
+  });
+
+  it("keeps idle connections longer than the usual 60 s proxy idle timeout by default", () => {
+    expect(DEFAULT_KEEP_ALIVE_TIMEOUT_MS).toBeGreaterThan(60_000);
+    expect(DEFAULT_HEADERS_TIMEOUT_MS).toBeLessThan(DEFAULT_KEEP_ALIVE_TIMEOUT_MS);
   });
 
   it("parses every variable", () => {
@@ -21,8 +35,16 @@ describe("parseEnv", () => {
       LOG_LEVEL: "debug",
       NODE_ENV: "production",
       SHUTDOWN_TIMEOUT_MS: "2500",
+      KEEP_ALIVE_TIMEOUT_MS: "90000",
+      HEADERS_TIMEOUT_MS: "5000",
     });
-    expect(env).toMatchObject({ PORT: 9090, APP_VERSION: "v2", SHUTDOWN_TIMEOUT_MS: 2500 });
+    expect(env).toMatchObject({
+      PORT: 9090,
+      APP_VERSION: "v2",
+      SHUTDOWN_TIMEOUT_MS: 2500,
+      KEEP_ALIVE_TIMEOUT_MS: 90_000,
+      HEADERS_TIMEOUT_MS: 5000,
+    });
     expect(Object.isFrozen(env)).toBe(true);
   });
 
@@ -43,6 +65,12 @@ describe("parseEnv", () => {
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
     [{ NODE_ENV: "staging" }, "NODE_ENV"],
     [{ SHUTDOWN_TIMEOUT_MS: "-1" }, "SHUTDOWN_TIMEOUT_MS"],
+    [{ SHUTDOWN_TIMEOUT_MS: "600001" }, "SHUTDOWN_TIMEOUT_MS"],
+    [{ KEEP_ALIVE_TIMEOUT_MS: "5s" }, "KEEP_ALIVE_TIMEOUT_MS"],
+    [{ KEEP_ALIVE_TIMEOUT_MS: "999" }, "KEEP_ALIVE_TIMEOUT_MS"],
+    [{ KEEP_ALIVE_TIMEOUT_MS: "3600001" }, "KEEP_ALIVE_TIMEOUT_MS"],
+    [{ HEADERS_TIMEOUT_MS: "1.5" }, "HEADERS_TIMEOUT_MS"],
+    [{ HEADERS_TIMEOUT_MS: "300001", KEEP_ALIVE_TIMEOUT_MS: "3600000" }, "HEADERS_TIMEOUT_MS"],
     [{ NODE_ENV: "production" }, "REDIS_URL"],
   ])("rejects %j naming %s", (source, variable) => {
     expect(() => parseEnv(source)).toThrow(EnvError);
@@ -56,6 +84,17 @@ describe("parseEnv", () => {
     } catch (error) {
       expect((error as EnvError).problems.map((p) => p.variable)).toEqual(["PORT", "LOG_LEVEL"]);
     }
+  });
+
+  it("refuses a header timeout the keep-alive timer would always cut short", () => {
+    expect(() => parseEnv({ KEEP_ALIVE_TIMEOUT_MS: "10000", HEADERS_TIMEOUT_MS: "10000" })).toThrow(
+      /HEADERS_TIMEOUT_MS must be less than KEEP_ALIVE_TIMEOUT_MS \(10000\)/,
+    );
+    expect(parseEnv({ KEEP_ALIVE_TIMEOUT_MS: "10001", HEADERS_TIMEOUT_MS: "10000" })).toMatchObject(
+      {
+        HEADERS_TIMEOUT_MS: 10_000,
+      },
+    );
   });
 
   it("explains why production needs REDIS_URL", () => {

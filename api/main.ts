@@ -45,8 +45,16 @@ const app = createApp({ store, logger, version, registry, isDraining: () => drai
 
 // The app answers a missing Host itself, as problem+json (middleware/require-host.ts),
 // and requests the adapter cannot parse get a problem document too.
+// Keep-alive and header timeouts: see api/env.ts. Node enforces headersTimeout
+// only when it sweeps its connections (every 30 s by default); sweeping every
+// second makes a slow client get its 408 close to HEADERS_TIMEOUT_MS.
 const server = createServer(
-  { requireHostHeader: false },
+  {
+    requireHostHeader: false,
+    keepAliveTimeout: env.KEEP_ALIVE_TIMEOUT_MS,
+    headersTimeout: env.HEADERS_TIMEOUT_MS,
+    connectionsCheckingInterval: 1_000,
+  },
   getRequestListener(app.fetch, {
     hostname: env.HOST,
     errorHandler: (error) => {
@@ -57,7 +65,13 @@ const server = createServer(
 );
 server.listen(env.PORT, env.HOST, () => {
   logger.info(
-    { port: env.PORT, host: env.HOST, store: env.REDIS_URL ? "redis" : "memory" },
+    {
+      port: env.PORT,
+      host: env.HOST,
+      store: env.REDIS_URL ? "redis" : "memory",
+      keepAliveTimeoutMs: env.KEEP_ALIVE_TIMEOUT_MS,
+      headersTimeoutMs: env.HEADERS_TIMEOUT_MS,
+    },
     "listening",
   );
 });

@@ -1,6 +1,8 @@
+import { ApiObject } from "cdk8s";
 import * as kplus from "cdk8s-plus-27";
 import { Construct } from "constructs";
 import { API_NAME, API_PORT, API_PORT_NAME, API_SERVICE_PORT, apiSelector } from "./lib/labels.js";
+import { omitRestatedDefaults } from "./lib/server-defaults.js";
 
 /** Props of `ApiService`. */
 export interface ApiServiceProps {
@@ -56,5 +58,6 @@ export class ApiService extends Construct {
         },
       ],
     });
+    omitRestatedDefaults(ApiObject.of(this.service));
   }
 }

@@ -11,7 +11,7 @@ function synth(track: "v1" | "v2" = "v1") {
   const api = new ApiService(chart, "api");
   new ApiTrack(chart, "track", {
     track,
-    image: "ghcr.io/userapi-dev/userapi:1.2.3",
+    image: "registry.example/userapi:1.2.3",
     serviceAccount: api.serviceAccount,
     minReplicas: 2,
     maxReplicas: 5,
@@ -65,14 +65,19 @@ describe("ApiTrack", () => {
     expect(env.SHUTDOWN_TIMEOUT_MS).toBe("10000");
   });
 
-  it("probes liveness on /health and readiness on /ready, after a startup probe", () => {
+  it("keeps idle connections 65 s (past Envoy's 30 s pool idle timeout), headers 10 s", () => {
+    expect(env.KEEP_ALIVE_TIMEOUT_MS).toBe("65000");
+    expect(env.HEADERS_TIMEOUT_MS).toBe("10000");
+  });
+
+  it("probes liveness on /health and readiness on /serving (not Redis), after a startup probe", () => {
     expect(container.livenessProbe.httpGet).toEqual({
       path: "/health",
       port: 8080,
       scheme: "HTTP",
     });
     expect(container.readinessProbe.httpGet).toEqual({
-      path: "/ready",
+      path: "/serving",
       port: 8080,
       scheme: "HTTP",
     });
@@ -80,9 +85,17 @@ describe("ApiTrack", () => {
     expect(container.startupProbe.failureThreshold * container.startupProbe.periodSeconds).toBe(60);
   });
 
-  it("drains: preStop sleep, then a grace period above preStop + the app's deadline", () => {
+  it("drains: preStop 5 s, app 10 s, proxy 20 s, all within a 40 s grace period", () => {
     expect(container.lifecycle.preStop.exec.command).toEqual(["sleep", "5"]);
-    expect(pod.spec.terminationGracePeriodSeconds).toBeGreaterThan(5 + 10);
+    const proxy = JSON.parse(pod.metadata.annotations["proxy.istio.io/config"]);
+    expect(proxy.terminationDrainDuration).toBe("20s");
+    expect(pod.spec.terminationGracePeriodSeconds).toBe(40);
+  });
+
+  it("writes no field that only restates a default the server drops", () => {
+    expect(deployment.spec).not.toHaveProperty("minReadySeconds");
+    expect(pod.spec).not.toHaveProperty("hostNetwork");
+    expect(pod.spec).not.toHaveProperty("setHostnameAsFQDN");
   });
 
   it("passes the restricted profile as uid/gid 10001 with a read-only root", () => {
@@ -101,7 +114,7 @@ describe("ApiTrack", () => {
       limits: { cpu: "500m", memory: "256Mi" },
     });
     expect(container.imagePullPolicy).toBe("IfNotPresent");
-    expect(container.image).toBe("ghcr.io/userapi-dev/userapi:1.2.3");
+    expect(container.image).toBe("registry.example/userapi:1.2.3");
   });
 
   it("spreads pods across nodes and zones without blocking a one-node cluster", () => {
@@ -116,9 +129,10 @@ describe("ApiTrack", () => {
     }
   });
 
-  it("annotates pods for Istio (hold app until proxy, metrics merging)", () => {
+  it("annotates pods for Istio (hold app until proxy, proxy drain, metrics merging)", () => {
     expect(pod.metadata.annotations).toEqual({
-      "proxy.istio.io/config": '{"holdApplicationUntilProxyStarts":true}',
+      "proxy.istio.io/config":
+        '{"holdApplicationUntilProxyStarts":true,"terminationDrainDuration":"20s"}',
       "prometheus.io/scrape": "true",
       "prometheus.io/port": "8080",
       "prometheus.io/path": "/metrics",

@@ -11,14 +11,21 @@ import {
   REDIS_PORT,
   type Track,
 } from "./lib/labels.js";
-import { cpu, memory } from "./lib/quantities.js";
+import {
+  APP_HEADERS_TIMEOUT,
+  APP_KEEP_ALIVE_TIMEOUT,
+  type ShutdownPlan,
+  shutdownPlan,
+} from "./lib/lifecycle.js";
+import { canonicalResources } from "./lib/quantities.js";
 import { API_IDENTITY, applyRestrictedSecurity, type PodIdentity } from "./lib/security.js";
+import { omitRestatedDefaults } from "./lib/server-defaults.js";
 
 /** Props of `ApiTrack`. */
 export interface ApiTrackProps {
   /** Track name; becomes the pods' `version` label and the app's APP_VERSION. */
   readonly track: Track;
-  /** Image reference with tag, e.g. `ghcr.io/userapi-dev/userapi:1.0.0`. */
+  /** Image reference with tag, e.g. `userapi:1.0.0`. */
   readonly image: string;
   /**
    * Image pull policy (`IfNotPresent` lets kind use an image loaded with `kind load`).
@@ -59,14 +66,21 @@ export interface ApiTrackProps {
    */
   readonly preStopDelay?: Duration;
   /**
+   * The app's keep-alive timeout (env KEEP_ALIVE_TIMEOUT_MS); must outlast the mesh's idle timeout.
+   * @default APP_KEEP_ALIVE_TIMEOUT (charts/lib/lifecycle.ts)
+   */
+  readonly keepAliveTimeout?: Duration;
+  /**
+   * The app's header timeout (env HEADERS_TIMEOUT_MS).
+   * @default APP_HEADERS_TIMEOUT (charts/lib/lifecycle.ts)
+   */
+  readonly headersTimeout?: Duration;
+  /**
    * Numeric identity of the container.
    * @default API_IDENTITY (10001:10001, the Dockerfile's USER)
    */
   readonly identity?: PodIdentity;
 }
-
-/** Seconds between SIGKILL and the end of the app's own drain deadline. */
-const GRACE_MARGIN = Duration.seconds(15);
 
 /**
  * One track of the API (`userapi-v1` or `userapi-v2`): its Deployment, a
@@ -81,6 +95,8 @@ export class ApiTrack extends Construct {
   public readonly autoscaler: kplus.HorizontalPodAutoscaler;
   /** Pod labels: `app` and `version` (from charts/lib/labels.ts). */
   public readonly labels: Readonly<Record<string, string>>;
+  /** preStop, app drain, proxy drain and grace period of the pods. */
+  public readonly shutdown: ShutdownPlan;
 
   constructor(scope: Construct, id: string, props: ApiTrackProps) {
     super(scope, id);
@@ -88,20 +104,25 @@ export class ApiTrack extends Construct {
     const labels = labelsFor(props.track);
     this.labels = labels;
     const identity = props.identity ?? API_IDENTITY;
-    const shutdownTimeout = props.shutdownTimeout ?? Duration.seconds(10);
-    const preStopDelay = props.preStopDelay ?? Duration.seconds(5);
-    // The preStop sleep counts against the grace period, then the app drains.
-    const gracePeriod = Duration.seconds(
-      preStopDelay.toSeconds() + shutdownTimeout.toSeconds() + GRACE_MARGIN.toSeconds(),
+    const shutdown = shutdownPlan(
+      props.preStopDelay ?? Duration.seconds(5),
+      props.shutdownTimeout ?? Duration.seconds(10),
     );
+    this.shutdown = shutdown;
+    const keepAliveTimeout = props.keepAliveTimeout ?? APP_KEEP_ALIVE_TIMEOUT;
+    const headersTimeout = props.headersTimeout ?? APP_HEADERS_TIMEOUT;
 
     this.deployment = new kplus.Deployment(this, "Deployment", {
       metadata: { name, labels: { ...labels } },
       podMetadata: {
         labels: { ...labels },
         annotations: {
-          // Start the app only once Envoy is up, or the first Redis connection is refused.
-          "proxy.istio.io/config": JSON.stringify({ holdApplicationUntilProxyStarts: true }),
+          // Start the app only once Envoy is up, or the first Redis connection is
+          // refused; keep Envoy up until the app has drained (lib/lifecycle.ts).
+          "proxy.istio.io/config": JSON.stringify({
+            holdApplicationUntilProxyStarts: true,
+            terminationDrainDuration: `${shutdown.proxyDrain.toSeconds()}s`,
+          }),
           // Istio metrics merging rewrites these to its agent (:15020), which serves
           // the app's /metrics and Envoy's stats together without mTLS.
           "prometheus.io/scrape": "true",
@@ -114,14 +135,12 @@ export class ApiTrack extends Construct {
         maxSurge: kplus.PercentOrAbsolute.absolute(1),
         maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
       }),
-      minReady: Duration.seconds(0),
       progressDeadline: Duration.seconds(600),
       serviceAccount: props.serviceAccount,
       automountServiceAccountToken: false,
       restartPolicy: kplus.RestartPolicy.ALWAYS,
-      terminationGracePeriod: gracePeriod,
+      terminationGracePeriod: shutdown.gracePeriod,
       dns: { policy: kplus.DnsPolicy.CLUSTER_FIRST },
-      hostNetwork: false,
       isolate: false,
       spread: false,
       // Overwritten by applyRestrictedSecurity (adds seccomp); kept equal for readers.
@@ -146,18 +165,17 @@ export class ApiTrack extends Construct {
               props.redisUrl ?? `redis://${REDIS_NAME}:${REDIS_PORT}`,
             ),
             LOG_LEVEL: kplus.EnvValue.fromValue(props.logLevel ?? "info"),
-            SHUTDOWN_TIMEOUT_MS: kplus.EnvValue.fromValue(String(shutdownTimeout.toMilliseconds())),
+            SHUTDOWN_TIMEOUT_MS: kplus.EnvValue.fromValue(
+              String(shutdown.appDrain.toMilliseconds()),
+            ),
+            KEEP_ALIVE_TIMEOUT_MS: kplus.EnvValue.fromValue(
+              String(keepAliveTimeout.toMilliseconds()),
+            ),
+            HEADERS_TIMEOUT_MS: kplus.EnvValue.fromValue(String(headersTimeout.toMilliseconds())),
             // The track, read from the pod's own `version` label (downward API).
             APP_VERSION: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_LABEL, {
               key: "version",
             }),
-          },
-          resources: {
-            cpu: { request: cpu(props.resources.cpuRequest), limit: cpu(props.resources.cpuLimit) },
-            memory: {
-              request: memory(props.resources.memoryRequest),
-              limit: memory(props.resources.memoryLimit),
-            },
           },
           // Startup: up to 60 s to listen; liveness and readiness wait for it.
           startup: kplus.Probe.fromHttpGet("/health", {
@@ -175,8 +193,11 @@ export class ApiTrack extends Construct {
             failureThreshold: 3,
             successThreshold: 1,
           }),
-          // Readiness follows Redis: a pod that cannot serve users leaves the endpoints.
-          readiness: kplus.Probe.fromHttpGet("/ready", {
+          // Readiness is /serving, not /ready: every pod shares the one Redis, so
+          // a Redis outage would take all of them out of the endpoints at once and
+          // clients would get the proxy's "no healthy upstream" on every path.
+          // Ready pods answer /user with their own 503 + Retry-After instead.
+          readiness: kplus.Probe.fromHttpGet("/serving", {
             port: API_PORT,
             periodSeconds: Duration.seconds(5),
             timeoutSeconds: Duration.seconds(2),
@@ -184,7 +205,7 @@ export class ApiTrack extends Construct {
             successThreshold: 1,
           }),
           lifecycle: {
-            preStop: kplus.Handler.fromCommand(["sleep", String(preStopDelay.toSeconds())]),
+            preStop: kplus.Handler.fromCommand(["sleep", String(shutdown.preStop.toSeconds())]),
           },
           securityContext: {
             ensureNonRoot: true,
@@ -208,6 +229,15 @@ export class ApiTrack extends Construct {
 
     const apiObject = ApiObject.of(this.deployment);
     applyRestrictedSecurity(apiObject, identity, { containers: 1 });
+    omitRestatedDefaults(apiObject);
+    // Quantities in the server's canonical form (1Gi, not 1024Mi), so a
+    // re-apply finds nothing to change (cdk8s-plus writes memory in Mi).
+    apiObject.addJsonPatch(
+      JsonPatch.add(
+        "/spec/template/spec/containers/0/resources",
+        canonicalResources(props.resources),
+      ),
+    );
     // Pods carry only our labels: cdk8s-plus's per-workload address label is not
     // used by any selector here (select: false above).
     apiObject.addJsonPatch(

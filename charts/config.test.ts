@@ -16,12 +16,14 @@ describe("loadChartConfig", () => {
   it("returns the defaults for an empty environment", () => {
     const config = loadChartConfig({});
     expect(config).toEqual(DEFAULTS);
-    expect(config.image).toBe("ghcr.io/userapi-dev/userapi");
+    // What the README's steps build and `kind load` (D1): userapi:<package.json version>.
+    expect(config.image).toBe("userapi");
     expect(config.tag).toBe(pkg.version);
     expect(config.weights).toEqual({ v1: 25, v2: 75 });
     expect(config.imagePullPolicy).toBe("IfNotPresent");
     expect(config.hosts).toEqual(["*"]);
-    expect(config.redis.image).toBe("redis:7.4.2-alpine");
+    // 7.4.6+ fixes CVE-2025-49844 and CVE-2025-46817/46818/46819.
+    expect(config.redis.image).toBe("redis:7.4.7-alpine");
     expect(config.redis.storageClass).toBeUndefined();
     expect(config.outdir).toBe("dist");
   });
@@ -41,7 +43,7 @@ describe("loadChartConfig", () => {
       USERAPI_CPU_LIMIT: "1",
       USERAPI_MEMORY_REQUEST: "200Mi",
       USERAPI_MEMORY_LIMIT: "1Gi",
-      USERAPI_REDIS_IMAGE: "registry.local:5000/redis:7.4.2-alpine",
+      USERAPI_REDIS_IMAGE: "registry.local:5000/redis:7.4.7-alpine",
       USERAPI_REDIS_STORAGE_SIZE: "5Gi",
       USERAPI_REDIS_STORAGE_CLASS: "standard",
       USERAPI_REDIS_CPU_REQUEST: "50m",
@@ -66,7 +68,7 @@ describe("loadChartConfig", () => {
         memoryLimit: "1Gi",
       },
       redis: {
-        image: "registry.local:5000/redis:7.4.2-alpine",
+        image: "registry.local:5000/redis:7.4.7-alpine",
         storageSize: "5Gi",
         storageClass: "standard",
         resources: { cpuRequest: "50m", cpuLimit: "250m", memoryRequest: "64Mi" },

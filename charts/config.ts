@@ -71,7 +71,7 @@ const weight = z
 export const ChartConfigSchema = z
   .object({
     image: z.string().regex(REPOSITORY, {
-      error: "must be an image repository without tag, e.g. ghcr.io/userapi-dev/userapi",
+      error: "must be an image repository without tag, e.g. userapi or ghcr.io/acme/userapi",
     }),
     tag: z
       .string()
@@ -95,7 +95,7 @@ export const ChartConfigSchema = z
     redis: z.object({
       image: z
         .string()
-        .regex(PINNED_IMAGE, { error: "must be an image pinned by tag, e.g. redis:7.4.2-alpine" })
+        .regex(PINNED_IMAGE, { error: "must be an image pinned by tag, e.g. redis:7.4.7-alpine" })
         .refine((image) => !/:latest(?:@|$)/.test(image), {
           error: "must be a version, not latest",
         }),
@@ -133,9 +133,15 @@ export const ChartConfigSchema = z
 /** Validated chart configuration. */
 export type ChartConfig = z.output<typeof ChartConfigSchema>;
 
-/** Defaults of every field; the API tag follows package.json's version. */
+/**
+ * Defaults of every field. The API image is `userapi:<package.json version>`,
+ * the name the README's steps build (`docker build -t userapi:<version> .`)
+ * and load into kind (`kind load docker-image`): `kubectl apply -f dist`
+ * runs what the reader just built. With IfNotPresent the node uses the
+ * loaded image and never tries a registry.
+ */
 export const DEFAULTS: ChartConfig = Object.freeze({
-  image: "ghcr.io/userapi-dev/userapi",
+  image: "userapi",
   tag: pkg.version,
   imagePullPolicy: "IfNotPresent",
   replicas: 2,
@@ -150,7 +156,9 @@ export const DEFAULTS: ChartConfig = Object.freeze({
     memoryLimit: "256Mi",
   },
   redis: {
-    image: "redis:7.4.2-alpine",
+    // 7.4.6 fixed CVE-2025-49844 (Lua use-after-free; the app runs EVAL) and
+    // CVE-2025-46817/46818/46819; 7.4.7 is the newest 7.4.
+    image: "redis:7.4.7-alpine",
     storageSize: "1Gi",
     storageClass: undefined,
     resources: {

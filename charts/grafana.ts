@@ -30,9 +30,15 @@ export interface GrafanaProps {
   readonly scrapeInterval?: string;
   /**
    * Image pinned by tag.
-   * @default "grafana/grafana:11.3.0"
+   * @default GRAFANA_IMAGE
    */
   readonly image?: string;
+  /**
+   * Secret (in Grafana's namespace) holding the admin login, keys `admin-user`
+   * and `admin-password`. Optional: without it the admin password is random.
+   * @default "grafana-admin"
+   */
+  readonly adminSecretName?: string;
   /**
    * Container resources.
    * @default 50m/500m CPU, 128Mi/512Mi memory
@@ -47,6 +53,19 @@ export interface GrafanaProps {
 
 /** Grafana's name: Deployment, Service, ServiceAccount. */
 export const GRAFANA_NAME = "grafana";
+/**
+ * Grafana 12.4, the last 12.x minor (supported longest of the 12 line), at
+ * its 12.4.5 patch release (June 2026: security fixes over 12.4.4).
+ */
+export const GRAFANA_IMAGE = "grafana/grafana:12.4.5";
+/** The Secret the admin login is read from, and its keys (see the README, "Monitoring"). */
+export const GRAFANA_ADMIN_SECRET = "grafana-admin";
+export const GRAFANA_ADMIN_USER_KEY = "admin-user";
+export const GRAFANA_ADMIN_PASSWORD_KEY = "admin-password";
+/** Where the admin Secret is mounted (optional volume: empty when the Secret is missing). */
+const ADMIN_SECRET_DIR = "/etc/grafana/admin-secret";
+/** In-memory directory the init container writes the effective admin login to. */
+const ADMIN_CREDENTIALS_DIR = "/run/grafana-admin";
 /** Port of Grafana's web UI. */
 export const GRAFANA_PORT = 3000;
 /** Where the provisioned dashboard JSON files are mounted. */
@@ -60,17 +79,52 @@ const DEFAULT_RESOURCES: ContainerResources = {
   memoryRequest: "128Mi",
   memoryLimit: "512Mi",
 };
+const INIT_RESOURCES: ContainerResources = {
+  cpuRequest: "10m",
+  cpuLimit: "100m",
+  memoryRequest: "16Mi",
+  memoryLimit: "32Mi",
+};
 
 /** The grafana/grafana image's `grafana` user is uid 472. */
 export const GRAFANA_IDENTITY: PodIdentity = Object.freeze({ uid: 472, gid: 472, fsGroup: 472 });
 
 /**
+ * Script of the `admin-credentials` init container: copies the admin login
+ * from the mounted Secret, or, when there is none, writes the user `admin`
+ * with a random 32-character password that is never logged. Either way
+ * Grafana reads the result through `GF_SECURITY_ADMIN_*__FILE`, so there is
+ * no default `admin`/`admin` and no literal password in dist/. POSIX sh with
+ * `tr`, `head`, `cp`: present in the Grafana image (test: grafana.test.ts).
+ */
+export const ADMIN_CREDENTIALS_SCRIPT = [
+  "set -eu",
+  "umask 077",
+  `if [ -s "$SECRET_DIR/${GRAFANA_ADMIN_PASSWORD_KEY}" ]; then`,
+  `  tr -d '\\r\\n' < "$SECRET_DIR/${GRAFANA_ADMIN_PASSWORD_KEY}" > "$CREDENTIALS_DIR/${GRAFANA_ADMIN_PASSWORD_KEY}"`,
+  "  source='mounted Secret'",
+  "else",
+  `  tr -dc 'A-Za-z0-9' < /dev/urandom | head -c 32 > "$CREDENTIALS_DIR/${GRAFANA_ADMIN_PASSWORD_KEY}"`,
+  "  source='random generator (no Secret mounted)'",
+  "fi",
+  `if [ -s "$SECRET_DIR/${GRAFANA_ADMIN_USER_KEY}" ]; then`,
+  `  tr -d '\\r\\n' < "$SECRET_DIR/${GRAFANA_ADMIN_USER_KEY}" > "$CREDENTIALS_DIR/${GRAFANA_ADMIN_USER_KEY}"`,
+  "else",
+  `  printf admin > "$CREDENTIALS_DIR/${GRAFANA_ADMIN_USER_KEY}"`,
+  "fi",
+  'echo "grafana admin password: from the $source"',
+].join("\n");
+
+/**
  * Grafana environment: paths on writable volumes, no calls home (clusters
  * here have no internet), and anonymous read-only access so a port-forward
- * shows the dashboard at once. Editing needs the admin login.
+ * shows the dashboard at once. Editing needs the admin login, read from the
+ * files the init container wrote.
  */
 function grafanaEnv(): kplus.k8s.EnvVar[] {
   const env: Record<string, string> = {
+    GF_SECURITY_ADMIN_USER__FILE: `${ADMIN_CREDENTIALS_DIR}/${GRAFANA_ADMIN_USER_KEY}`,
+    GF_SECURITY_ADMIN_PASSWORD__FILE: `${ADMIN_CREDENTIALS_DIR}/${GRAFANA_ADMIN_PASSWORD_KEY}`,
     GF_PATHS_DATA: DATA_DIR,
     GF_PATHS_LOGS: "/var/log/grafana",
     GF_PATHS_PLUGINS: `${DATA_DIR}/plugins`,
@@ -91,6 +145,10 @@ function grafanaEnv(): kplus.k8s.EnvVar[] {
 /**
  * Grafana with the Prometheus datasource and the userapi dashboard
  * provisioned from generated files; no database to seed, nothing to click.
+ * The admin login comes from the optional Secret `grafana-admin`: a missing
+ * Secret neither blocks the pod nor falls back to admin/admin (see
+ * ADMIN_CREDENTIALS_SCRIPT). The database is on an emptyDir, so each pod
+ * start creates the admin user afresh with the current Secret.
  */
 export class Grafana extends Construct {
   /** The Service to port-forward to (`grafana:3000`). */
@@ -103,6 +161,7 @@ export class Grafana extends Construct {
   constructor(scope: Construct, id: string, props: GrafanaProps) {
     super(scope, id);
     const identity = props.identity ?? GRAFANA_IDENTITY;
+    const image = props.image ?? GRAFANA_IMAGE;
     const labels = { ...this.labels };
 
     const datasourcesYaml = toYaml(
@@ -161,10 +220,28 @@ export class Grafana extends Construct {
             automountServiceAccountToken: false,
             securityContext: restrictedPodSecurityContext(identity),
             terminationGracePeriodSeconds: Duration.seconds(30).toSeconds(),
+            initContainers: [
+              {
+                name: "admin-credentials",
+                image,
+                imagePullPolicy: "IfNotPresent",
+                command: ["/bin/sh", "-c", ADMIN_CREDENTIALS_SCRIPT],
+                env: [
+                  { name: "SECRET_DIR", value: ADMIN_SECRET_DIR },
+                  { name: "CREDENTIALS_DIR", value: ADMIN_CREDENTIALS_DIR },
+                ],
+                resources: resourceRequirements(INIT_RESOURCES),
+                securityContext: restrictedContainerSecurityContext(identity),
+                volumeMounts: [
+                  { name: "admin-secret", mountPath: ADMIN_SECRET_DIR, readOnly: true },
+                  { name: "admin-credentials", mountPath: ADMIN_CREDENTIALS_DIR },
+                ],
+              },
+            ],
             containers: [
               {
                 name: GRAFANA_NAME,
-                image: props.image ?? "grafana/grafana:11.3.0",
+                image,
                 imagePullPolicy: "IfNotPresent",
                 env: grafanaEnv(),
                 ports: [{ name: "http", containerPort: GRAFANA_PORT, protocol: "TCP" }],
@@ -202,6 +279,11 @@ export class Grafana extends Construct {
                     readOnly: true,
                   },
                   { name: "dashboards", mountPath: GRAFANA_DASHBOARDS_DIR, readOnly: true },
+                  {
+                    name: "admin-credentials",
+                    mountPath: ADMIN_CREDENTIALS_DIR,
+                    readOnly: true,
+                  },
                   { name: "data", mountPath: DATA_DIR },
                   { name: "logs", mountPath: "/var/log/grafana" },
                   { name: "tmp", mountPath: "/tmp" },
@@ -212,6 +294,21 @@ export class Grafana extends Construct {
               { name: "datasources", configMap: { name: datasources.name } },
               { name: "dashboard-providers", configMap: { name: providers.name } },
               { name: "dashboards", configMap: { name: dashboards.name } },
+              {
+                name: "admin-secret",
+                // Optional: a missing Secret leaves the folder empty instead of
+                // holding the pod in ContainerCreating. Readable by fsGroup only.
+                secret: {
+                  secretName: props.adminSecretName ?? GRAFANA_ADMIN_SECRET,
+                  optional: true,
+                  defaultMode: 0o440,
+                },
+              },
+              // The effective login, in memory only (never on the node's disk).
+              {
+                name: "admin-credentials",
+                emptyDir: { medium: "Memory", sizeLimit: kplus.k8s.Quantity.fromString("1Mi") },
+              },
               emptyDir("data", "1Gi"),
               emptyDir("logs", "64Mi"),
               emptyDir("tmp", "64Mi"),

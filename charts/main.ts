@@ -1,37 +1,41 @@
 /**
  * Synth entry (`npm run synth`): the only chart file that reads the
- * environment, touches the file system and synthesizes. It clears the
- * output directory's manifests first, so a removed object cannot linger.
+ * environment, touches the file system and synthesizes. It replaces the
+ * manifests it wrote before, so a removed object cannot linger, and refuses
+ * an output folder holding anything it did not write (exit 1, nothing
+ * deleted): `USERAPI_OUTDIR=.` must never empty a project.
  */
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { App, YamlOutputType } from "cdk8s";
 import { ChartConfigError, loadChartConfig } from "./config.js";
+import { OutdirError, outdirPlan } from "./lib/outdir.js";
 import { composeCharts } from "./userapi-app.js";
 
-const MANIFEST = /\.(?:ya?ml|json)$/;
-
-function clearManifests(outdir: string): void {
-  let names: string[];
+function clearOwnManifests(outdir: string): void {
+  let entries: { name: string; isFile: boolean }[];
   try {
-    names = readdirSync(outdir);
-  } catch {
-    return;
+    entries = readdirSync(outdir, { withFileTypes: true }).map((entry) => ({
+      name: entry.name,
+      isFile: entry.isFile(),
+    }));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw error;
   }
-  // Only manifest files: a mistaken USERAPI_OUTDIR (".") must not wipe a tree.
-  for (const name of names.filter((file) => MANIFEST.test(file))) {
-    rmSync(join(outdir, name), { force: true });
-  }
+  const plan = outdirPlan(entries);
+  if (plan.foreign.length > 0) throw new OutdirError(outdir, plan.foreign);
+  for (const name of plan.remove) rmSync(join(outdir, name));
 }
 
 try {
   const config = loadChartConfig(process.env);
-  clearManifests(config.outdir);
+  clearOwnManifests(config.outdir);
   const app = new App({ outdir: config.outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART });
   composeCharts(app, config);
   app.synth();
 } catch (error) {
-  if (error instanceof ChartConfigError) {
+  if (error instanceof ChartConfigError || error instanceof OutdirError) {
     console.error(error.message);
     process.exit(1);
   }

@@ -20,7 +20,7 @@ describe("MeshSecurity", () => {
     expect(nothing.spec).toEqual({ action: "ALLOW" });
   });
 
-  it("lets only the ingress gateway reach the API", () => {
+  it("lets only the ingress gateway reach the API, on the paths the gateway publishes", () => {
     const policy = findManifest<any>(docs, "AuthorizationPolicy", "userapi-from-ingress-gateway");
     expect(policy.spec).toEqual({
       action: "ALLOW",
@@ -33,6 +33,13 @@ describe("MeshSecurity", () => {
                 principals: [
                   "cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account",
                 ],
+              },
+            },
+          ],
+          to: [
+            {
+              operation: {
+                paths: ["/", "/health", "/user", "/user/*", "/openapi.json", "/docs", "/docs/*"],
               },
             },
           ],

@@ -13,6 +13,7 @@ import {
   REDIS_NAME,
   redisLabels,
 } from "./lib/labels.js";
+import { authorizationPaths } from "./lib/routes.js";
 
 /** Props of `MeshSecurity`. */
 export interface MeshSecurityProps {
@@ -31,7 +32,10 @@ export interface MeshSecurityProps {
 /**
  * Zero-trust inside the namespace: STRICT mTLS for every workload, an
  * empty ALLOW-nothing policy as the default, and two ALLOW rules on mTLS
- * identities: the ingress gateway may call the API, the API may call Redis.
+ * identities: the ingress gateway may call the API's public paths (the ones
+ * its VirtualService routes, so the two agree), the API may call Redis.
+ * Probes and Prometheus's scrape never pass through these rules: Istio's
+ * agent calls the app from inside the pod.
  * The Redis rule names only the principal: Redis speaks TCP, and an HTTP
  * field (path, method) in an ALLOW rule on TCP traffic never matches.
  */
@@ -62,6 +66,7 @@ export class MeshSecurity extends Construct {
             from: [
               { source: { principals: [props.ingressPrincipal ?? INGRESS_GATEWAY_PRINCIPAL] } },
             ],
+            to: [{ operation: { paths: authorizationPaths() } }],
           },
         ],
       },

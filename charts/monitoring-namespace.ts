@@ -35,9 +35,12 @@ export class MonitoringNamespace extends Construct {
         },
       },
     });
+    const apiObject = ApiObject.of(this.namespace);
     // A Namespace is cluster-scoped; the chart's default namespace must not land on it.
     if (Chart.of(this).namespace !== undefined) {
-      ApiObject.of(this.namespace).addJsonPatch(JsonPatch.remove("/metadata/namespace"));
+      apiObject.addJsonPatch(JsonPatch.remove("/metadata/namespace"));
     }
+    // The server replaces an empty spec with its own finalizers: emit none.
+    apiObject.addJsonPatch(JsonPatch.remove("/spec"));
   }
 }

@@ -13,13 +13,19 @@ describe("UserapiNamespace", () => {
     expect(docs[0].metadata.labels["istio-injection"]).toBe("enabled");
   });
 
-  it("warns and audits Pod Security restricted without enforcing it (istio-init)", () => {
+  it("enforces, warns and audits Pod Security restricted (Istio runs with its CNI plugin)", () => {
     const chart = Testing.chart();
     new UserapiNamespace(chart, "ns", { name: "other" });
     const [ns] = Testing.synth(chart);
     expect(ns.metadata.name).toBe("other");
-    expect(ns.metadata.labels["pod-security.kubernetes.io/warn"]).toBe("restricted");
-    expect(ns.metadata.labels["pod-security.kubernetes.io/audit"]).toBe("restricted");
-    expect(ns.metadata.labels).not.toHaveProperty("pod-security.kubernetes.io/enforce");
+    for (const mode of ["enforce", "warn", "audit"]) {
+      expect(ns.metadata.labels[`pod-security.kubernetes.io/${mode}`], mode).toBe("restricted");
+    }
+  });
+
+  it("emits no empty spec (the server would replace it with its finalizers)", () => {
+    const chart = Testing.chart();
+    new UserapiNamespace(chart, "ns");
+    expect(Testing.synth(chart)[0]).not.toHaveProperty("spec");
   });
 });

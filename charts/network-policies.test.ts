@@ -55,16 +55,16 @@ describe("NetworkPolicies", () => {
     });
   });
 
-  it("allows Prometheus in monitoring to scrape Istio's merged metrics port and the API", () => {
+  it("lets Prometheus in monitoring reach the API pods on Istio's agent port 15020 only", () => {
     const prometheus = {
       namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } },
       podSelector: { matchLabels: { app: "prometheus" } },
     };
-    const scrape = policy("allow-prometheus-scrape");
-    expect(scrape.ingress).toEqual([{ from: [prometheus], ports: [tcp(15020), tcp(15090)] }]);
-    expect(policy("userapi-from-prometheus").ingress).toEqual([
-      { from: [prometheus], ports: [tcp(8080)] },
-    ]);
+    expect(policy("userapi-from-prometheus")).toEqual({
+      podSelector: { matchLabels: { app: "userapi" } },
+      policyTypes: ["Ingress"],
+      ingress: [{ from: [prometheus], ports: [tcp(15020)] }],
+    });
   });
 
   it("allows the API to reach Redis on 6379, both ways round", () => {
@@ -87,7 +87,6 @@ describe("NetworkPolicies", () => {
       "default-deny",
       "allow-dns-and-istiod-egress",
       "userapi-from-ingress-gateway",
-      "allow-prometheus-scrape",
       "userapi-from-prometheus",
       "userapi-to-redis",
       "redis-from-userapi",

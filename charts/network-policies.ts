@@ -5,7 +5,7 @@ import {
   apiSelector,
   INGRESS_GATEWAY_LABELS,
   INGRESS_GATEWAY_NAMESPACE,
-  ISTIO_METRICS_PORTS,
+  ISTIO_AGENT_METRICS_PORT,
   MONITORING_NAMESPACE,
   PROMETHEUS_LABELS,
   REDIS_PORT,
@@ -18,7 +18,7 @@ type NetworkPolicyPort = kplus.k8s.NetworkPolicyPort;
 /** Props of `NetworkPolicies`. */
 export interface NetworkPoliciesProps {
   /**
-   * Namespace whose `PROMETHEUS_LABELS` pods may scrape the pods here.
+   * Namespace whose `PROMETHEUS_LABELS` pods may scrape the API pods.
    * @default "monitoring"
    */
   readonly monitoringNamespace?: string;
@@ -43,9 +43,11 @@ function tcp(...ports: readonly number[]): NetworkPolicyPort[] {
 
 /**
  * Kubernetes NetworkPolicies: deny all ingress and egress in the namespace,
- * then allow exactly the paths the system uses. They are L1 objects so each
- * reads one-to-one as the rule it enforces (namespace + pod selectors, ports).
- * The node's kubelet probes are not affected (node traffic is always allowed).
+ * then allow exactly the paths the system uses, on the ports it uses and no
+ * others. They are L1 objects so each reads one-to-one as the rule it
+ * enforces (namespace + pod selectors, ports). The node's kubelet probes are
+ * not affected (node traffic is always allowed); Istio rewrites them to the
+ * agent port, which calls the app from inside the pod.
  */
 export class NetworkPolicies extends Construct {
   constructor(scope: Construct, id: string, props: NetworkPoliciesProps = {}) {
@@ -83,19 +85,17 @@ export class NetworkPolicies extends Construct {
       ],
     });
 
-    // Prometheus scrapes through Istio metrics merging (15020; 15090 is Envoy's
-    // own stats port) and may scrape the API's /metrics directly.
-    policy("allow-prometheus-scrape", {
-      podSelector: {},
-      policyTypes: ["Ingress"],
-      ingress: [
-        { from: [inNamespace(monitoring, PROMETHEUS_LABELS)], ports: tcp(...ISTIO_METRICS_PORTS) },
-      ],
-    });
+    // Prometheus scrapes the API pods through Istio metrics merging: the agent
+    // port only. It never connects to the app port or to Envoy's own 15090.
     policy("userapi-from-prometheus", {
       podSelector: { matchLabels: { ...apiSelector() } },
       policyTypes: ["Ingress"],
-      ingress: [{ from: [inNamespace(monitoring, PROMETHEUS_LABELS)], ports: tcp(API_PORT) }],
+      ingress: [
+        {
+          from: [inNamespace(monitoring, PROMETHEUS_LABELS)],
+          ports: tcp(ISTIO_AGENT_METRICS_PORT),
+        },
+      ],
     });
 
     policy("userapi-to-redis", {

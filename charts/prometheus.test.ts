@@ -3,8 +3,10 @@ import { Chart, Testing } from "cdk8s";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { findManifest, isPinnedImage, restrictedViolations } from "./lib/checks.js";
+import { parseMemoryBytes } from "./lib/quantities.js";
 import { type PrometheusConfig, toStaticVariant } from "./monitoring/prometheus-config.js";
 import { toYaml } from "./monitoring/render.js";
+import { parsePrometheusBytes } from "./monitoring/retention.js";
 import { promtool, tempFiles } from "./monitoring/testing.js";
 import { Prometheus, type PrometheusProps } from "./prometheus.js";
 
@@ -96,6 +98,25 @@ describe("Prometheus", () => {
     });
     expect(container.volumeMounts).toContainEqual({ name: "data", mountPath: "/prometheus" });
     expect(pod.volumes).toContainEqual({ name: "data", emptyDir: { sizeLimit: "2Gi" } });
+  });
+
+  it("deletes old blocks before the data volume fills (retention size below the size limit)", () => {
+    const flag = container.args.find((a: string) => a.startsWith("--storage.tsdb.retention.size="));
+    expect(flag).toBe("--storage.tsdb.retention.size=1536MB");
+    const other = findManifest<any>(synth({ storageSize: "8Gi" }), "Deployment", "prometheus");
+    const args: string[] = other.spec.template.spec.containers[0].args;
+    const size = args.find((a) => a.startsWith("--storage.tsdb.retention.size="))?.split("=")[1];
+    expect(parsePrometheusBytes(size ?? "")).toBeLessThan(parseMemoryBytes("8Gi"));
+    expect(other.spec.template.spec.volumes).toContainEqual({
+      name: "data",
+      emptyDir: { sizeLimit: "8Gi" },
+    });
+  });
+
+  it("refuses a retention size that does not fit its volume", () => {
+    expect(() => synth({ storageSize: "1Gi", retentionSize: "1GB" })).toThrow(
+      /retentionSize 1GB must be below its volume's size limit 1Gi/,
+    );
   });
 
   it("sets resources and distinct startup, liveness and readiness probes", () => {

@@ -2,6 +2,7 @@ import { Chart, Duration } from "cdk8s";
 import * as kplus from "cdk8s-plus-27";
 import { Construct } from "constructs";
 import { NAMESPACE, PROMETHEUS_LABELS } from "./lib/labels.js";
+import { canonicalBytes, parseMemoryBytes } from "./lib/quantities.js";
 import {
   type PodIdentity,
   restrictedContainerSecurityContext,
@@ -10,6 +11,7 @@ import {
 import { alertRules } from "./monitoring/alert-rules.js";
 import { prometheusConfig } from "./monitoring/prometheus-config.js";
 import { toYaml } from "./monitoring/render.js";
+import { parsePrometheusBytes, retentionSizeFor } from "./monitoring/retention.js";
 import {
   type ContainerResources,
   contentChecksum,
@@ -43,6 +45,12 @@ export interface PrometheusProps {
    * @default "2Gi"
    */
   readonly storageSize?: string;
+  /**
+   * Size-based retention (`--storage.tsdb.retention.size`, Prometheus units); must stay
+   * below `storageSize`, or the kubelet evicts the pod when the volume fills up.
+   * @default - three quarters of storageSize (see monitoring/retention.ts)
+   */
+  readonly retentionSize?: string;
   /**
    * Container resources.
    * @default 100m/1 CPU, 256Mi/1Gi memory
@@ -103,6 +111,13 @@ export class Prometheus extends Construct {
     const identity = props.identity ?? PROMETHEUS_IDENTITY;
     const resources = props.resources ?? DEFAULT_RESOURCES;
     const targetNamespaces = props.targetNamespaces ?? [NAMESPACE];
+    const storageSize = canonicalBytes(props.storageSize ?? "2Gi");
+    const retentionSize = props.retentionSize ?? retentionSizeFor(storageSize);
+    if (parsePrometheusBytes(retentionSize) >= parseMemoryBytes(storageSize)) {
+      throw new Error(
+        `Prometheus retentionSize ${retentionSize} must be below its volume's size limit ${storageSize}`,
+      );
+    }
     const labels = { ...this.labels };
     // The RoleBindings in other namespaces name this ServiceAccount by namespace.
     const ownNamespace = Chart.of(this).namespace;
@@ -183,6 +198,7 @@ export class Prometheus extends Construct {
                   `--config.file=${PROMETHEUS_CONFIG_DIR}/${CONFIG_FILE}`,
                   `--storage.tsdb.path=${DATA_DIR}`,
                   `--storage.tsdb.retention.time=${props.retention ?? "7d"}`,
+                  `--storage.tsdb.retention.size=${retentionSize}`,
                   `--web.listen-address=:${PROMETHEUS_PORT}`,
                 ],
                 ports: [{ name: "http", containerPort: PROMETHEUS_PORT, protocol: "TCP" }],
@@ -220,7 +236,7 @@ export class Prometheus extends Construct {
               { name: "rules", configMap: { name: rules.name } },
               {
                 name: "data",
-                emptyDir: { sizeLimit: kplus.k8s.Quantity.fromString(props.storageSize ?? "2Gi") },
+                emptyDir: { sizeLimit: kplus.k8s.Quantity.fromString(storageSize) },
               },
             ],
           },

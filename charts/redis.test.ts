@@ -40,6 +40,7 @@ describe("Redis", () => {
     ]);
     expect(service.spec.selector).toEqual({ app: "redis" });
     expect(service.spec.type).toBe("ClusterIP");
+    expect(service.spec).not.toHaveProperty("externalIPs");
     const headless = findManifest<any>(docs, "Service", "redis-headless");
     expect(headless.spec.clusterIP).toBe("None");
     expect(sts.spec.serviceName).toBe("redis-headless");
@@ -47,7 +48,7 @@ describe("Redis", () => {
 
   it("runs one pod of the pinned image with append-only persistence", () => {
     expect(sts.spec.replicas).toBe(1);
-    expect(container.image).toBe("redis:7.4.2-alpine");
+    expect(container.image).toBe("redis:7.4.7-alpine");
     expect(container.command).toEqual(["redis-server"]);
     expect(container.args.join(" ")).toContain(REDIS_PERSISTENCE_ARGS.join(" "));
     expect(container.args.join(" ")).toContain("--appendonly yes --appendfsync everysec");
@@ -61,6 +62,13 @@ describe("Redis", () => {
     expect(claim.spec.accessModes).toEqual(["ReadWriteOnce"]);
     expect(claim.spec.resources.requests.storage).toBe("2Gi");
     expect(claim.spec).not.toHaveProperty("storageClassName");
+    // Written as the server returns the template, so a re-apply changes nothing.
+    expect(claim).toMatchObject({
+      apiVersion: "v1",
+      kind: "PersistentVolumeClaim",
+      spec: { volumeMode: "Filesystem" },
+      status: { phase: "Pending" },
+    });
     expect(container.volumeMounts).toContainEqual({ name: "data", mountPath: "/data" });
   });
 

@@ -1,9 +1,9 @@
-import { Duration } from "cdk8s";
+import { ApiObject, Duration } from "cdk8s";
 import * as kplus from "cdk8s-plus-27";
 import { Construct } from "constructs";
 import type { ChartConfig } from "./config.js";
 import { REDIS_NAME, REDIS_PORT, REDIS_PORT_NAME, redisLabels } from "./lib/labels.js";
-import { parseCpuMillis, parseMemoryBytes } from "./lib/quantities.js";
+import { canonicalBytes, canonicalResources } from "./lib/quantities.js";
 import { REDIS_PERSISTENCE_ARGS } from "./lib/redis-persistence.js";
 import {
   type PodIdentity,
@@ -11,10 +11,11 @@ import {
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
 } from "./lib/security.js";
+import { omitRestatedDefaults } from "./lib/server-defaults.js";
 
 /** Props of `Redis`. */
 export interface RedisProps {
-  /** Image pinned by tag, e.g. `redis:7.4.2-alpine`. */
+  /** Image pinned by tag, e.g. `redis:7.4.7-alpine`. */
   readonly image: string;
   /** Size of the data volume (PVC), e.g. `1Gi`. */
   readonly storageSize: string;
@@ -73,19 +74,20 @@ export class Redis extends Construct {
       selector: pods,
       ports: [{ ...port, protocol: kplus.Protocol.TCP }],
     });
+    omitRestatedDefaults(ApiObject.of(this.service));
 
     // Governing Service of the StatefulSet (stable pod DNS); clients use `redis`.
-    new kplus.Service(this, "HeadlessService", {
+    const headless = new kplus.Service(this, "HeadlessService", {
       metadata: { name: headlessName, labels: { ...this.labels } },
       type: kplus.ServiceType.CLUSTER_IP,
       clusterIP: "None",
       selector: pods,
       ports: [{ ...port, protocol: kplus.Protocol.TCP }],
     });
+    omitRestatedDefaults(ApiObject.of(headless));
 
     const ping = ["sh", "-c", `redis-cli -p ${REDIS_PORT} ping | grep -q PONG`];
-    const { resources } = props;
-    new kplus.k8s.KubeStatefulSet(this, "StatefulSet", {
+    const manifest = kplus.k8s.KubeStatefulSet.manifest({
       metadata: { name: REDIS_NAME, labels: { ...this.labels } },
       spec: {
         serviceName: headlessName,
@@ -119,16 +121,7 @@ export class Redis extends Construct {
                   ...REDIS_PERSISTENCE_ARGS,
                 ],
                 ports: [{ name: REDIS_PORT_NAME, containerPort: REDIS_PORT, protocol: "TCP" }],
-                resources: {
-                  requests: {
-                    cpu: kplus.k8s.Quantity.fromString(`${parseCpuMillis(resources.cpuRequest)}m`),
-                    memory: kplus.k8s.Quantity.fromString(mebibytes(resources.memoryRequest)),
-                  },
-                  limits: {
-                    cpu: kplus.k8s.Quantity.fromString(`${parseCpuMillis(resources.cpuLimit)}m`),
-                    memory: kplus.k8s.Quantity.fromString(mebibytes(resources.memoryLimit)),
-                  },
-                },
+                resources: canonicalResources(props.resources),
                 securityContext: restrictedContainerSecurityContext(identity),
                 // Loading a large append-only file can take a while: the startup probe
                 // gives it up to 5 minutes before liveness starts counting.
@@ -172,10 +165,33 @@ export class Redis extends Construct {
             spec: {
               accessModes: ["ReadWriteOnce"],
               ...(props.storageClass === undefined ? {} : { storageClassName: props.storageClass }),
+              volumeMode: "Filesystem",
               resources: {
-                requests: { storage: kplus.k8s.Quantity.fromString(props.storageSize) },
+                requests: {
+                  storage: kplus.k8s.Quantity.fromString(canonicalBytes(props.storageSize)),
+                },
               },
             },
+          },
+        ],
+      },
+    });
+
+    // A plain ApiObject: the typed L1 class drops the claim template's type
+    // meta and status on output, and the template must be written as the
+    // server returns it (with them): the list is compared as a whole, so a
+    // field the server adds would make every re-apply report a change.
+    const [template] = manifest.spec?.volumeClaimTemplates ?? [];
+    new ApiObject(this, "StatefulSet", {
+      ...manifest,
+      spec: {
+        ...manifest.spec,
+        volumeClaimTemplates: [
+          {
+            apiVersion: "v1",
+            kind: "PersistentVolumeClaim",
+            ...template,
+            status: { phase: "Pending" },
           },
         ],
       },
@@ -190,8 +206,4 @@ export class Redis extends Construct {
       },
     });
   }
-}
-
-function mebibytes(quantity: string): string {
-  return `${parseMemoryBytes(quantity) / 2 ** 20}Mi`;
 }

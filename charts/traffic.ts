@@ -6,6 +6,7 @@ import {
   VirtualService,
 } from "../imports/networking.istio.io.js";
 import { API_NAME, INGRESS_GATEWAY_LABELS, serviceFqdn, TRACKS } from "./lib/labels.js";
+import { MESH_IDLE_TIMEOUT } from "./lib/lifecycle.js";
 import { httpRoutes, type TrackWeights } from "./lib/routes.js";
 
 /** Props of `Traffic`. */
@@ -26,12 +27,16 @@ export interface TrafficProps {
 
 /**
  * Istio traffic management for the API: a Gateway on the ingress gateway,
- * a DestinationRule with one subset per track, and the routing table
- * (pin by `x-version`, else split by weight) in two VirtualServices. Two,
- * because Istio rejects the host `*` on the `mesh` gateway and a `*` next to
- * the service name as duplicate hosts: one binds the gateway's hosts to the
- * Gateway, the other binds the service's FQDN to `mesh` so in-mesh callers
- * get the same split.
+ * a DestinationRule with one subset per track, and the routing table (pin
+ * by `x-version`, else split by weight; public paths only) in a
+ * VirtualService bound to the Gateway.
+ *
+ * There is no VirtualService for in-mesh callers (`gateways: [mesh]`): the
+ * AuthorizationPolicies admit only the ingress gateway to the API, so a
+ * pod-to-pod caller would be refused whatever its route said. A mesh client
+ * added later needs both: an ALLOW rule for its principal (mesh-security.ts)
+ * and a VirtualService with `gateways: [mesh]` and the service's FQDN as host,
+ * or it gets plain round-robin over both tracks instead of the split.
  */
 export class Traffic extends Construct {
   /** The Gateway (selects the ingress gateway pods). */
@@ -59,11 +64,6 @@ export class Traffic extends Construct {
       spec: { hosts, gateways: [gatewayName], http },
     });
 
-    new VirtualService(this, "MeshRoutes", {
-      metadata: { name: `${API_NAME}-mesh` },
-      spec: { hosts: [host], gateways: ["mesh"], http },
-    });
-
     this.destinationRule = new DestinationRule(this, "DestinationRule", {
       metadata: { name: API_NAME },
       spec: {
@@ -75,8 +75,8 @@ export class Traffic extends Construct {
             http: {
               http1MaxPendingRequests: 1024,
               http2MaxRequests: 1024,
-              maxRequestsPerConnection: 0,
-              idleTimeout: "60s",
+              // Envoy closes idle connections before the app would (lib/lifecycle.ts).
+              idleTimeout: `${MESH_IDLE_TIMEOUT.toSeconds()}s`,
             },
           },
           // Eject a pod that stops answering (connect failures, resets, timeouts),

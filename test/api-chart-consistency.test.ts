@@ -43,11 +43,20 @@ describe("probes", () => {
     }
   });
 
-  it("checks liveness without Redis (/health) and readiness with it (/ready)", () => {
+  it("checks liveness (/health) and readiness (/serving) on paths that never touch Redis", () => {
     const container = containerOf(deployments[0]);
     expect(container.livenessProbe.httpGet.path).toBe("/health");
-    expect(container.readinessProbe.httpGet.path).toBe("/ready");
+    expect(container.readinessProbe.httpGet.path).toBe("/serving");
+    // Readiness can fail (draining): the API documents a 503 for the probed path.
+    const readiness = openapi.paths[container.readinessProbe.httpGet.path]?.get;
+    expect(readiness).toMatchObject({
+      responses: { "200": expect.anything(), "503": expect.anything() },
+    });
+    // /ready keeps reporting Redis for people and tools; no probe depends on it.
     expect(openapi.paths["/ready"]?.get).toMatchObject({ responses: { "503": expect.anything() } });
+    for (const probe of ["livenessProbe", "readinessProbe", "startupProbe"]) {
+      expect(container[probe].httpGet.path, probe).not.toBe("/ready");
+    }
   });
 
   it("scrapes a documented /metrics", () => {
@@ -122,6 +131,19 @@ describe("environment", () => {
       expect(deployment.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(
         preStopSeconds + drainSeconds,
       );
+    }
+  });
+
+  it("sets the server's timeouts through variables the API's parser accepts", () => {
+    for (const deployment of deployments) {
+      const literal = Object.fromEntries(
+        containerOf(deployment)
+          .env.filter((e: any) => "value" in e)
+          .map((e: any) => [e.name, e.value]),
+      );
+      const env = parseEnv(literal);
+      expect(env.KEEP_ALIVE_TIMEOUT_MS).toBe(Number(literal.KEEP_ALIVE_TIMEOUT_MS));
+      expect(env.HEADERS_TIMEOUT_MS).toBe(Number(literal.HEADERS_TIMEOUT_MS));
     }
   });
 });

@@ -7,6 +7,8 @@
  */
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { DOCS_PATH } from "../api/routes/docs/docs.index.js";
+import { MemoryUserStore } from "../api/store/memory-user-store.js";
 import { containersOf, idOf, podTemplateOf, readManifests } from "../charts/lib/checks.js";
 import {
   istioViolations,
@@ -16,7 +18,16 @@ import {
   scalingViolations,
   serviceViolations,
 } from "../charts/lib/consistency.js";
-import { NAMESPACE } from "../charts/lib/labels.js";
+import { allowPoliciesAdmit, routeFor } from "../charts/lib/istio-routing.js";
+import {
+  API_PORT,
+  apiSelector,
+  INGRESS_GATEWAY_PRINCIPAL,
+  ISTIO_AGENT_METRICS_PORT,
+  NAMESPACE,
+} from "../charts/lib/labels.js";
+import { TRACK_HEADER } from "../charts/lib/routes.js";
+import { testApp } from "./support/app.js";
 
 const root = resolve(import.meta.dirname, "..");
 const docs: any[] = readManifests(join(root, "dist")).map((e) => e.doc);
@@ -94,10 +105,9 @@ describe("dist/", () => {
 });
 
 describe("dist/ Istio", () => {
-  it("routes through the ingress Gateway and inside the mesh", () => {
+  it("routes through the ingress Gateway only: no mesh VirtualService no caller could use", () => {
     const gateways = ofKind("VirtualService").flatMap((vs) => vs.spec.gateways ?? []);
-    expect(gateways).toContain("mesh");
-    expect(gateways).toContain("userapi-gateway");
+    expect(gateways).toEqual(["userapi-gateway"]);
   });
 
   it("requires STRICT mTLS for the namespace and denies by default", () => {
@@ -139,16 +149,140 @@ describe("dist/ NetworkPolicies", () => {
     expect(protocols.sort()).toEqual(["TCP", "UDP"]);
   });
 
-  it("let Prometheus from the monitoring namespace reach Istio's merged metrics port", () => {
-    const scrape = policies.filter((p) =>
-      (p.spec.ingress ?? []).some(
-        (rule: any) =>
-          rule.from.some(
-            (peer: any) =>
-              peer.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] === "monitoring",
-          ) && rule.ports.some((port: any) => port.port === 15020),
+  it("let Prometheus from the monitoring namespace reach the API pods on 15020 only", () => {
+    const fromMonitoring = policies.filter((p) =>
+      (p.spec.ingress ?? []).some((rule: any) =>
+        (rule.from ?? []).some(
+          (peer: any) =>
+            peer.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] === "monitoring",
+        ),
       ),
     );
-    expect(scrape.length).toBeGreaterThan(0);
+    expect(fromMonitoring).toHaveLength(1);
+    expect(fromMonitoring[0].spec.podSelector).toEqual({ matchLabels: apiSelector() });
+    const ports = fromMonitoring[0].spec.ingress.flatMap((r: any) =>
+      r.ports.map((p: any) => p.port),
+    );
+    expect(ports).toEqual([ISTIO_AGENT_METRICS_PORT]);
+  });
+
+  it("open no port nothing listens on or calls", () => {
+    // Ports an ingress rule may name: the selected pods' container ports, plus
+    // Istio's agent port on meshed pods (the scrape). Egress to pods here: the
+    // peer's container ports; to other namespaces: DNS and istiod only.
+    const podsOf = (selector: any) =>
+      docs
+        .filter((d) => d.metadata.namespace === NAMESPACE)
+        .map((d) => podTemplateOf(d))
+        .filter(
+          (t): t is NonNullable<typeof t> =>
+            t !== undefined &&
+            Object.entries(selector?.matchLabels ?? {}).every(
+              ([k, v]) => (t.metadata.labels as any)?.[k] === v,
+            ),
+        );
+    const containerPorts = (selector: any) =>
+      new Set(
+        podsOf(selector).flatMap((t) =>
+          (t.spec.containers as any[]).flatMap((c) =>
+            (c.ports ?? []).map((p: any) => p.containerPort),
+          ),
+        ),
+      );
+    const problems: string[] = [];
+    for (const policy of policies) {
+      const own = containerPorts(policy.spec.podSelector);
+      for (const rule of policy.spec.ingress ?? []) {
+        for (const { port } of rule.ports ?? []) {
+          if (!own.has(port) && port !== ISTIO_AGENT_METRICS_PORT) {
+            problems.push(`${policy.metadata.name}: ingress port ${port}`);
+          }
+        }
+      }
+      for (const rule of policy.spec.egress ?? []) {
+        for (const { port } of rule.ports ?? []) {
+          const local = (rule.to ?? []).filter((peer: any) => peer.namespaceSelector === undefined);
+          const open =
+            local.length > 0
+              ? local.some((peer: any) => containerPorts(peer.podSelector).has(port))
+              : [53, 15012].includes(port);
+          if (!open) problems.push(`${policy.metadata.name}: egress port ${port}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+    // The API's own port is open to the ingress gateway and nothing else.
+    const toApiPort = policies.filter((p) =>
+      (p.spec.ingress ?? []).some((r: any) => r.ports.some((port: any) => port.port === API_PORT)),
+    );
+    expect(toApiPort.map((p) => p.metadata.name)).toEqual(["userapi-from-ingress-gateway"]);
+  });
+});
+
+describe("dist/ public paths (the ingress gateway's VirtualService and the API's AuthorizationPolicy)", () => {
+  const ingress = ofKind("VirtualService").find((vs) =>
+    vs.spec.gateways?.includes("userapi-gateway"),
+  );
+  const apiPolicies = ofKind("AuthorizationPolicy")
+    .filter((p) => p.metadata.namespace === NAMESPACE && (p.spec.action ?? "ALLOW") === "ALLOW")
+    .filter(
+      (p) =>
+        p.spec.selector === undefined ||
+        Object.entries(p.spec.selector.matchLabels).every(
+          ([k, v]) => (apiSelector() as Record<string, string>)[k] === v,
+        ),
+    )
+    .map((p) => p.spec);
+  const routed = (path: string, headers: Record<string, string> = {}) =>
+    routeFor(ingress.spec.http, { path, headers });
+  const admitted = (path: string) =>
+    allowPoliciesAdmit(apiPolicies, { path, principal: INGRESS_GATEWAY_PRINCIPAL });
+
+  const published = ["/", "/health", "/user", "/user/alice", "/openapi.json", "/docs"];
+  const internal = ["/ready", "/serving", "/metrics", "/metrics/", "/users", "/healthz", "/docsx"];
+
+  it.each(published)("routes and admits %s", (path) => {
+    expect(routed(path)).toBeDefined();
+    expect(admitted(path)).toBe(true);
+  });
+
+  it.each(internal)("neither routes nor admits %s (the gateway answers 404)", (path) => {
+    expect(routed(path)).toBeUndefined();
+    expect(admitted(path)).toBe(false);
+  });
+
+  it("routes and admits every file the /docs page loads", async () => {
+    const html = await (await testApp(new MemoryUserStore()).request(DOCS_PATH)).text();
+    const assets = [...html.matchAll(/(?:(?:href|src)=|url:\s*)["']([^"']+)["']/g)].map(
+      (m) => m[1] as string,
+    );
+    expect(assets.length).toBeGreaterThanOrEqual(3);
+    for (const asset of assets) {
+      const path = new URL(asset, "http://gateway").pathname;
+      expect(routed(path), path).toBeDefined();
+      expect(admitted(path), path).toBe(true);
+    }
+  });
+
+  it("sends x-version pinned requests to that track on every public path", () => {
+    for (const path of published) {
+      for (const track of ["v1", "v2"]) {
+        const route = routed(path, { [TRACK_HEADER]: track });
+        expect(route?.route, `${path} ${track}`).toEqual([
+          expect.objectContaining({ destination: expect.objectContaining({ subset: track }) }),
+        ]);
+      }
+      expect(routed(path)?.name).toBe("split");
+    }
+  });
+
+  it("admits no other caller to the API", () => {
+    expect(
+      allowPoliciesAdmit(apiPolicies, {
+        path: "/user",
+        principal: "cluster.local/ns/userapi/sa/redis",
+      }),
+    ).toBe(false);
+    expect(allowPoliciesAdmit(apiPolicies, { path: "/user" })).toBe(false);
   });
 });

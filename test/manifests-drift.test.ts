@@ -3,11 +3,20 @@
  * fresh synth into a temp folder equals dist/ byte for byte, and two synths
  * are identical (no timestamps, no random names, stable order).
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import {
+  copyFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULTS } from "../charts/config.js";
 import { CHART_IDS } from "../charts/userapi-app.js";
 
 const root = resolve(import.meta.dirname, "..");
@@ -81,9 +90,51 @@ describe("dist/", () => {
   it("is cleared before synth: a stale manifest in the output folder disappears", () => {
     const dir = tempDir();
     writeFileSync(join(dir, "99-stale.k8s.yaml"), "kind: Stale\n");
-    writeFileSync(join(dir, "keep.txt"), "not a manifest");
     synthInto(dir);
-    expect(readdirSync(dir).sort()).toEqual([...Object.keys(snapshot(dist)), "keep.txt"].sort());
+    expect(readdirSync(dir).sort()).toEqual(Object.keys(snapshot(dist)).sort());
+  });
+
+  it("refuses a folder holding files it did not write, and deletes nothing there", () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "10-monitoring.k8s.yaml"), "kind: Stale\n");
+    writeFileSync(join(dir, "keep.txt"), "not a manifest");
+    const run = spawnSync(process.execPath, ["--import", "tsx", "charts/main.ts"], {
+      cwd: root,
+      env: { USERAPI_OUTDIR: dir },
+      encoding: "utf8",
+    });
+    expect(run.status, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`refusing to synth into ${dir}`);
+    expect(run.stderr).toContain("keep.txt");
+    expect(readdirSync(dir).sort()).toEqual(["10-monitoring.k8s.yaml", "keep.txt"]);
+    expect(readFileSync(join(dir, "10-monitoring.k8s.yaml"), "utf8")).toBe("kind: Stale\n");
+  });
+
+  it("USERAPI_OUTDIR=. in a copy of the project: exit 1, every project file kept", () => {
+    const project = tempDir();
+    const files = [
+      "package.json",
+      "package-lock.json",
+      "tsconfig.json",
+      "compose.yaml",
+      "cdk8s.yaml",
+      "biome.json",
+    ];
+    for (const file of files) copyFileSync(join(root, file), join(project, file));
+    const before = snapshot(project);
+    // The real synth entry and the same npm script command, run from the copy.
+    const tsx = import.meta.resolve("tsx");
+    const run = spawnSync(process.execPath, ["--import", tsx, join(root, "charts/main.ts")], {
+      cwd: project,
+      env: { USERAPI_OUTDIR: "." },
+      encoding: "utf8",
+    });
+    expect(run.status, run.stderr).toBe(1);
+    expect(run.stderr).toMatch(
+      /^refusing to synth into \.: it holds 6 file\(s\) synth did not write/,
+    );
+    expect(run.stderr).toContain("Nothing was deleted");
+    expect(snapshot(project)).toEqual(before);
   });
 
   it("follows the configuration (the kind CI variant)", () => {
@@ -96,7 +147,8 @@ describe("dist/", () => {
     });
     const text = readFileSync(join(dir, `${CHART_IDS.userapi}.k8s.yaml`), "utf8");
     expect(text).toContain("image: userapi:ci");
-    expect(text).not.toContain("ghcr.io/userapi-dev/userapi");
-    expect(text.match(/weight: 50/g)).toHaveLength(4);
+    expect(text).not.toContain(`image: ${DEFAULTS.image}:${DEFAULTS.tag}`);
+    // The split route of the one (ingress) VirtualService.
+    expect(text.match(/weight: 50/g)).toHaveLength(2);
   });
 });

@@ -136,20 +136,29 @@ describe("dist/ monitoring against dist/ API", () => {
     }
   });
 
-  it("lets the Prometheus pods through the userapi NetworkPolicies to the scrape port", () => {
-    const allowed = docs
+  it("lets the Prometheus pods through the userapi NetworkPolicies to the scrape port only, on API pods", () => {
+    const rules = docs
       .filter((d) => d.kind === "NetworkPolicy" && d.metadata.namespace === "userapi")
-      .flatMap((p) => p.spec.ingress ?? [])
-      .filter((rule: any) =>
+      .flatMap((p) => (p.spec.ingress ?? []).map((rule: any) => ({ policy: p, rule })))
+      .filter(({ rule }: any) =>
         (rule.from ?? []).some(
           (peer: any) =>
             matchesLabels(peer.namespaceSelector?.matchLabels ?? {}, {
               "kubernetes.io/metadata.name": "monitoring",
             }) && matchesLabels(peer.podSelector?.matchLabels ?? {}, prometheusPodLabels),
         ),
-      )
-      .flatMap((rule: any) => (rule.ports ?? []).map((p: any) => p.port));
-    expect(allowed).toContain(ISTIO_MERGED_METRICS_PORT);
+      );
+    const allowed = rules.flatMap(({ rule }: any) => (rule.ports ?? []).map((p: any) => p.port));
+    // The port the scrape config rewrites every target to, and nothing else.
+    expect(allowed).toEqual([ISTIO_MERGED_METRICS_PORT]);
+    for (const { policy } of rules) {
+      for (const track of TRACKS) {
+        const labels = podOf("Deployment", `userapi-${track}`, "userapi")?.metadata.labels;
+        expect(matchesLabels(policy.spec.podSelector.matchLabels ?? {}, labels)).toBe(true);
+      }
+      const redis = podOf("StatefulSet", "redis", "userapi")?.metadata.labels;
+      expect(matchesLabels(policy.spec.podSelector.matchLabels ?? {}, redis)).toBe(false);
+    }
   });
 
   it("keeps Prometheus and Grafana out of the mesh", () => {

@@ -142,20 +142,24 @@ describe("istioViolations", () => {
       const vs = get(d, "VirtualService", "userapi-ingress");
       vs.spec.gateways = ["ingress"];
       vs.spec.http[2].route[0].weight = 30;
-      get(d, "VirtualService", "userapi-mesh").spec.http[0].route[0].destination.subset = "v3";
+      vs.spec.http[0].route[0].destination.subset = "v3";
     });
     expect(istioViolations(docs)).toEqual([
       "VirtualService/userapi/userapi-ingress: gateway ingress does not exist",
+      "VirtualService/userapi/userapi-ingress route pin-v1: subset v3 is in no DestinationRule for userapi.userapi.svc.cluster.local",
       "VirtualService/userapi/userapi-ingress route split: weights sum to 105, not 100",
-      "VirtualService/userapi/userapi-mesh route pin-v1: subset v3 is in no DestinationRule for userapi.userapi.svc.cluster.local",
     ]);
   });
 
   it("flags a catch-all before header routes, * on mesh and a namespaced short host", () => {
     const docs = broken((d) => {
-      const mesh = get(d, "VirtualService", "userapi-mesh");
-      mesh.spec.hosts = ["*"];
+      const ingress = get(d, "VirtualService", "userapi-ingress");
+      const mesh = structuredClone(ingress);
+      mesh.metadata.name = "userapi-mesh";
+      mesh.spec.gateways = ["mesh"];
       mesh.spec.http.reverse();
+      delete mesh.spec.http[0].match;
+      d.push(mesh);
       get(d, "DestinationRule", "userapi").spec.host = "userapi.userapi";
     });
     const problems = istioViolations(docs);
@@ -168,6 +172,17 @@ describe("istioViolations", () => {
     expect(problems).toContain(
       "DestinationRule/userapi/userapi: host userapi.userapi is not a Service here",
     );
+  });
+
+  it("flags header routes that a route without the header shadows", () => {
+    const docs = broken((d) => {
+      const http = get(d, "VirtualService", "userapi-ingress").spec.http;
+      http.push(...http.splice(0, 2));
+    });
+    expect(istioViolations(docs)).toEqual([
+      "VirtualService/userapi/userapi-ingress route pin-v1: never matches, route split before it matches every request it matches",
+      "VirtualService/userapi/userapi-ingress route pin-v2: never matches, route split before it matches every request it matches",
+    ]);
   });
 
   it("flags a subset whose labels match no pod", () => {

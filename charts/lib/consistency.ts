@@ -14,6 +14,7 @@ import {
   podTemplateOf,
   restrictedViolations,
 } from "./checks.js";
+import { routeShadows } from "./istio-routing.js";
 
 // Manifests are loosely typed JSON; these rules read them field by field.
 // biome-ignore lint/suspicious/noExplicitAny: see above
@@ -233,6 +234,14 @@ export function istioViolations(docs: readonly Doc[]): string[] {
       const name = `${id} route ${route.name ?? index}`;
       if (route.match === undefined && index !== http.length - 1) {
         problems.push(`${name}: a catch-all route must come last`);
+      }
+      // Envoy takes the first route that matches: a later route whose every
+      // match an earlier one covers (a header route after the split) never runs.
+      const shadow = http.slice(0, index).find((earlier) => routeShadows(earlier, route));
+      if (shadow !== undefined && shadow.match !== undefined) {
+        problems.push(
+          `${name}: never matches, route ${shadow.name ?? http.indexOf(shadow)} before it matches every request it matches`,
+        );
       }
       for (const match of route.match ?? []) {
         for (const header of Object.keys(match.headers ?? {})) {

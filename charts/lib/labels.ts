@@ -44,8 +44,11 @@ export const PROMETHEUS_LABELS: Readonly<Record<string, string>> = Object.freeze
   app: "prometheus",
 });
 export const GRAFANA_LABELS: Readonly<Record<string, string>> = Object.freeze({ app: "grafana" });
-/** pilot-agent port serving merged app + Envoy metrics, and Envoy's own stats port. */
-export const ISTIO_METRICS_PORTS: readonly number[] = Object.freeze([15020, 15090]);
+/**
+ * Istio's pilot-agent port that serves the app's metrics merged with
+ * Envoy's (metrics merging): the only port Prometheus connects to.
+ */
+export const ISTIO_AGENT_METRICS_PORT = 15020;
 
 /** In-cluster DNS name of a Service in NAMESPACE (Istio hosts with a dot must be FQDNs). */
 export function serviceFqdn(name: string, namespace: string = NAMESPACE): string {

@@ -1,10 +1,9 @@
 /**
  * The few Kubernetes quantity forms the chart config accepts (CPU `100m` or
- * `0.5`, memory `128Mi`/`1Gi`), parsed to numbers for comparisons and for
- * cdk8s-plus's typed `Cpu` and `Size`.
+ * `0.5`, memory `128Mi`/`1Gi`), parsed to numbers for comparisons and
+ * written back in the API server's canonical form.
  */
-import { Size } from "cdk8s";
-import { Cpu } from "cdk8s-plus-27";
+import { k8s } from "cdk8s-plus-27";
 
 /** Millicores of a CPU quantity such as `250m` or `0.5`. */
 export function parseCpuMillis(quantity: string): number {
@@ -25,12 +24,46 @@ export function parseMemoryBytes(quantity: string): number {
   return Number(match[1]) * unit;
 }
 
-/** cdk8s-plus CPU amount (always rendered in millicores, e.g. `500m`). */
-export function cpu(quantity: string): Cpu {
-  return Cpu.millis(parseCpuMillis(quantity));
+/**
+ * A CPU quantity in the form the API server stores and returns (`500m`,
+ * `1`, `1500m`): whole cores without a suffix, anything else in millicores.
+ * Writing it any other way (`0.5`, `1000m`) makes every `kubectl apply`
+ * report a change that the server then normalizes away again.
+ */
+export function canonicalCpu(quantity: string): string {
+  const millis = parseCpuMillis(quantity);
+  return millis % 1000 === 0 ? String(millis / 1000) : `${millis}m`;
 }
 
-/** cdk8s-plus memory size (rendered in Mi, e.g. `1024Mi` for `1Gi`). */
-export function memory(quantity: string): Size {
-  return Size.mebibytes(parseMemoryBytes(quantity) / 2 ** 20);
+/** A binary-suffixed quantity in canonical form: the largest exact suffix (`1Gi`, not `1024Mi`). */
+export function canonicalBytes(quantity: string): string {
+  const bytes = parseMemoryBytes(quantity);
+  for (const unit of ["Ti", "Gi", "Mi"] as const) {
+    const size = BINARY_UNITS[unit] as number;
+    if (bytes % size === 0) return `${bytes / size}${unit}`;
+  }
+  throw new Error(`not a whole number of Mi: ${quantity}`);
+}
+
+/** CPU and memory requests and limits, as the chart config holds them. */
+export interface ResourceQuantities {
+  readonly cpuRequest: string;
+  readonly cpuLimit: string;
+  readonly memoryRequest: string;
+  readonly memoryLimit: string;
+}
+
+/** A container's `resources`, every quantity canonical. */
+export function canonicalResources(resources: ResourceQuantities): k8s.ResourceRequirements {
+  const q = (value: string) => k8s.Quantity.fromString(value);
+  return {
+    requests: {
+      cpu: q(canonicalCpu(resources.cpuRequest)),
+      memory: q(canonicalBytes(resources.memoryRequest)),
+    },
+    limits: {
+      cpu: q(canonicalCpu(resources.cpuLimit)),
+      memory: q(canonicalBytes(resources.memoryLimit)),
+    },
+  };
 }

@@ -1,19 +1,55 @@
 import { describe, expect, it } from "vitest";
-import { httpRoutes, TRACK_HEADER } from "./routes.js";
+import { routeFor } from "./istio-routing.js";
+import { authorizationPaths, httpRoutes, PUBLIC_PATHS, TRACK_HEADER } from "./routes.js";
 
 describe("httpRoutes", () => {
   const routes = httpRoutes({ v1: 25, v2: 75 });
 
-  it("puts the header routes before the weighted catch-all", () => {
+  it("puts the header routes before the weighted split", () => {
     expect(routes.map((r) => r.name)).toEqual(["pin-v1", "pin-v2", "split"]);
-    expect(routes.at(-1)?.match).toBeUndefined();
+  });
+
+  it("publishes only the public API: /, /health, /user, /openapi.json, /docs", () => {
+    expect(PUBLIC_PATHS).toEqual([
+      { exact: "/" },
+      { exact: "/health" },
+      { exact: "/user" },
+      { prefix: "/user/" },
+      { exact: "/openapi.json" },
+      { exact: "/docs" },
+      { prefix: "/docs/" },
+    ]);
+    for (const route of routes) {
+      expect(route.match?.map((m) => m.uri)).toEqual(PUBLIC_PATHS);
+    }
+    const routed = (path: string) => routeFor(routes as never, { path }) !== undefined;
+    for (const path of ["/", "/health", "/user", "/user/alice", "/openapi.json", "/docs"]) {
+      expect(routed(path), path).toBe(true);
+    }
+    for (const path of ["/ready", "/serving", "/metrics", "/users", "/healthz", "/docsx"]) {
+      expect(routed(path), path).toBe(false);
+    }
+  });
+
+  it("allows from the gateway, in AuthorizationPolicy syntax, exactly the routed paths", () => {
+    expect(authorizationPaths()).toEqual([
+      "/",
+      "/health",
+      "/user",
+      "/user/*",
+      "/openapi.json",
+      "/docs",
+      "/docs/*",
+    ]);
   });
 
   it("pins x-version: v1 and v2 to their subsets", () => {
     expect(TRACK_HEADER).toBe("x-version");
     for (const [index, track] of ["v1", "v2"].entries()) {
       const route = routes[index];
-      expect(route?.match).toEqual([{ headers: { "x-version": { exact: track } } }]);
+      for (const match of route?.match ?? []) {
+        expect(match.headers).toEqual({ "x-version": { exact: track } });
+      }
       expect(route?.route).toEqual([
         {
           destination: {
@@ -41,13 +77,13 @@ describe("httpRoutes", () => {
     expect(all[0]?.route?.[0]?.destination.subset).toBe("v1");
   });
 
-  it("sets a timeout and connect-only retries on every route", () => {
+  it("sets a timeout and retries only what never reached the app on every route", () => {
     for (const route of routes) {
       expect(route.timeout).toBe("10s");
       expect(route.retries).toEqual({
         attempts: 2,
         perTryTimeout: "4s",
-        retryOn: "connect-failure,refused-stream",
+        retryOn: "connect-failure,refused-stream,reset-before-request",
       });
     }
   });

@@ -61,7 +61,7 @@ describe("alertRules", () => {
   it("fires on a 5xx ratio above 5% for 5 minutes, leaving probes and scrapes out", () => {
     const r = rule(ALERTS.errorRatio);
     expect(r.expr).toContain('status=~"5.."');
-    expect(r.expr).toContain('route!~"/health|/ready|/metrics"');
+    expect(r.expr).toContain('route!~"/health|/ready|/serving|/metrics"');
     expect(r.expr.endsWith("> 0.05")).toBe(true);
     expect(r.for).toBe("5m");
   });

@@ -1,10 +1,20 @@
 import { describe, expect, it } from "vitest";
-import { ISTIO_METRICS_PORTS } from "../lib/labels.js";
-import { ISTIO_MERGED_METRICS_PORT, ISTIO_PROXY_DECLARED_PORT } from "./contract.js";
+import { ISTIO_AGENT_METRICS_PORT } from "../lib/labels.js";
+import { OPERATIONAL_ROUTES } from "./contract.js";
+import { apiRelabelConfigs } from "./prometheus-config.js";
 
 describe("monitoring contract", () => {
-  it("scrapes only ports the NetworkPolicies open to Prometheus", () => {
-    expect(ISTIO_METRICS_PORTS).toContain(ISTIO_MERGED_METRICS_PORT);
-    expect(ISTIO_METRICS_PORTS).toContain(ISTIO_PROXY_DECLARED_PORT);
+  it("scrapes only the agent port the NetworkPolicies open to Prometheus", () => {
+    const ports = apiRelabelConfigs()
+      .filter((rule) => rule.target_label === "__address__")
+      .map((rule) => rule.replacement?.split(":").at(-1));
+    expect(ports.length).toBeGreaterThan(0);
+    expect(new Set(ports)).toEqual(new Set([String(ISTIO_AGENT_METRICS_PORT)]));
+  });
+
+  it("counts probes and scrapes as operational, not user traffic", () => {
+    for (const route of ["/health", "/ready", "/serving", "/metrics"]) {
+      expect(OPERATIONAL_ROUTES).toContain(route);
+    }
   });
 });

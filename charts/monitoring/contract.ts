@@ -6,7 +6,7 @@
  * names (namespace, pod labels) come from charts/lib/labels.ts, the charts'
  * single source.
  */
-import { API_APP, NAMESPACE } from "../lib/labels.js";
+import { API_APP, ISTIO_AGENT_METRICS_PORT, NAMESPACE } from "../lib/labels.js";
 
 /** Prometheus job that scrapes the API pods; also the `job` label of their series. */
 export const API_JOB = "userapi";
@@ -32,13 +32,14 @@ export const METRICS = {
 /**
  * Route templates that are probes or scrapes rather than user traffic. The
  * error-ratio and latency SLIs leave them out: kubelet probes and scrapes
- * would otherwise dominate a quiet service, and `/ready` answers 503 (slowly)
- * by design while Redis is down, which "Redis down" already reports.
+ * would otherwise dominate a quiet service (`/serving` is the readiness
+ * probe), and `/ready` answers 503 (slowly) by design while Redis is down,
+ * which "Redis down" already reports.
  */
-export const OPERATIONAL_ROUTES: readonly string[] = ["/health", "/ready", "/metrics"];
+export const OPERATIONAL_ROUTES: readonly string[] = ["/health", "/ready", "/serving", "/metrics"];
 
 /** Istio's pilot-agent port that serves merged app + Envoy metrics (metrics merging). */
-export const ISTIO_MERGED_METRICS_PORT = 15020;
+export const ISTIO_MERGED_METRICS_PORT = ISTIO_AGENT_METRICS_PORT;
 
 /** Path of the merged metrics on the agent port. */
 export const ISTIO_MERGED_METRICS_PATH = "/stats/prometheus";

@@ -1,6 +1,7 @@
 /** Pure helpers shared by the Prometheus and Grafana constructs. */
 import { createHash } from "node:crypto";
-import * as kplus from "cdk8s-plus-27";
+import type * as kplus from "cdk8s-plus-27";
+import { canonicalResources } from "../lib/quantities.js";
 
 /** CPU and memory of one container, as Kubernetes quantities (`100m`, `256Mi`). */
 export interface ContainerResources {
@@ -10,15 +11,11 @@ export interface ContainerResources {
   readonly memoryLimit: string;
 }
 
-/** The container's `resources` field. */
+/** The container's `resources` field, in the server's canonical quantity forms. */
 export function resourceRequirements(
   resources: ContainerResources,
 ): kplus.k8s.ResourceRequirements {
-  const q = (value: string) => kplus.k8s.Quantity.fromString(value);
-  return {
-    requests: { cpu: q(resources.cpuRequest), memory: q(resources.memoryRequest) },
-    limits: { cpu: q(resources.cpuLimit), memory: q(resources.memoryLimit) },
-  };
+  return canonicalResources(resources);
 }
 
 /**

@@ -1,13 +1,19 @@
 import type { Registry } from "prom-client";
 import type { AppRouteHandler } from "../../lib/types.js";
 import type { UserStore } from "../../store/user-store.js";
-import type { HealthRoute, MetricsRoute, ReadyRoute, ServiceInfoRoute } from "./meta.routes.js";
+import type {
+  HealthRoute,
+  MetricsRoute,
+  ReadyRoute,
+  ServiceInfoRoute,
+  ServingRoute,
+} from "./meta.routes.js";
 
 export interface MetaHandlerDeps {
   readonly store: UserStore;
   readonly version: string;
   readonly registry: Registry;
-  /** True once shutdown began: readiness fails so the load balancer stops sending traffic. */
+  /** True once shutdown began: `/serving` and `/ready` fail so traffic moves elsewhere. */
   readonly isDraining: () => boolean;
 }
 
@@ -29,12 +35,17 @@ export function createMetaHandlers({ store, version, registry, isDraining }: Met
     return c.json({ status: "unavailable" as const, checks: { redis } }, 503);
   };
 
+  const serving: AppRouteHandler<ServingRoute> = (c) =>
+    isDraining()
+      ? c.json({ status: "draining" as const }, 503)
+      : c.json({ status: "ok" as const }, 200);
+
   const metrics: AppRouteHandler<MetricsRoute> = async (c) => {
     const body = await registry.metrics();
     return c.text(body, 200, { "content-type": registry.contentType });
   };
 
-  return { serviceInfo, health, ready, metrics };
+  return { serviceInfo, health, ready, serving, metrics };
 }
 
 async function pingWithin(store: UserStore, ms: number): Promise<boolean> {

@@ -10,5 +10,6 @@ export function createMetaRouter(deps: MetaHandlerDeps) {
     .openapi(routes.serviceInfo, handlers.serviceInfo)
     .openapi(routes.health, handlers.health)
     .openapi(routes.ready, handlers.ready)
+    .openapi(routes.serving, handlers.serving)
     .openapi(routes.metrics, handlers.metrics);
 }

@@ -20,6 +20,10 @@ export const ReadinessSchema = z
   })
   .openapi("Readiness");
 
+export const ServingSchema = z
+  .object({ status: z.enum(["ok", "draining"]) })
+  .openapi("Serving", { example: { status: "ok" } });
+
 export const serviceInfo = createRoute({
   method: "get",
   path: "/",
@@ -48,6 +52,22 @@ export const ready = createRoute({
   },
 });
 
+export const serving = createRoute({
+  method: "get",
+  path: "/serving",
+  tags,
+  summary: "Serving: the process accepts traffic (503 once shutdown began; never touches Redis)",
+  description:
+    "The Kubernetes readiness probe. It does not depend on Redis, so a Redis outage keeps " +
+    "every pod in the load balancer and clients get the API's own 503 with Retry-After on " +
+    "/user routes instead of a proxy's 'no healthy upstream'. `/ready` still reports Redis.",
+  responses: {
+    200: jsonContent(ServingSchema, "Accepting traffic"),
+    503: jsonContent(ServingSchema, "Draining: shutdown began, send traffic elsewhere"),
+    ...problemResponses(),
+  },
+});
+
 export const metrics = createRoute({
   method: "get",
   path: "/metrics",
@@ -65,4 +85,5 @@ export const metrics = createRoute({
 export type ServiceInfoRoute = typeof serviceInfo;
 export type HealthRoute = typeof health;
 export type ReadyRoute = typeof ready;
+export type ServingRoute = typeof serving;
 export type MetricsRoute = typeof metrics;

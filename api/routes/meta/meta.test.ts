@@ -51,6 +51,29 @@ describe("meta routes", () => {
     expect(await json(response)).toEqual({ status: "unavailable", checks: { redis: "ok" } });
   });
 
+  it("GET /serving is 200 while the store is unreachable: readiness does not follow Redis", async () => {
+    const store = new RedisUserStore("redis://127.0.0.1:1", { namespace: "serving" });
+    stores.push(store);
+    store.connect();
+    const app = testApp(store);
+    expect((await app.request("/ready")).status).toBe(503);
+    const response = await app.request("/serving");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(await json(response)).toEqual({ status: "ok" });
+  });
+
+  it("GET /serving is 503 draining once shutdown began", async () => {
+    let draining = false;
+    const app = testApp(new MemoryUserStore(), { isDraining: () => draining });
+    expect((await app.request("/serving")).status).toBe(200);
+    draining = true;
+    const response = await app.request("/serving");
+    expect(response.status).toBe(503);
+    expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(await json(response)).toEqual({ status: "draining" });
+  });
+
   it("/user routes answer 503 with Retry-After while the store is unreachable", async () => {
     const store = new RedisUserStore("redis://127.0.0.1:1", { namespace: "down" });
     stores.push(store);
@@ -90,6 +113,8 @@ describe("meta routes", () => {
     expect(statuses("/", "get")).toEqual(["200", "500"]);
     expect(statuses("/health", "get")).toEqual(["200", "500"]);
     expect(statuses("/ready", "get")).toEqual(["200", "500", "503"]);
+    expect(statuses("/serving", "get")).toEqual(["200", "500", "503"]);
+    expect(doc.paths["/serving"].get.responses["503"].content["application/json"]).toBeDefined();
     expect(statuses("/metrics", "get")).toEqual(["200", "500"]);
     expect(statuses("/user", "post")).toEqual(["201", "400", "409", "413", "415", "500", "503"]);
     expect(statuses("/user", "get")).toEqual(["200", "400", "500", "503"]);
