@@ -16,7 +16,7 @@ describe("loadChartConfig", () => {
   it("returns the defaults for an empty environment", () => {
     const config = loadChartConfig({});
     expect(config).toEqual(DEFAULTS);
-    expect(config.image).toBe("ghcr.io/userapi-dev/userapi");
+    expect(config.image).toBe("userapi");
     expect(config.tag).toBe(pkg.version);
     expect(config.weights).toEqual({ v1: 25, v2: 75 });
     expect(config.imagePullPolicy).toBe("IfNotPresent");

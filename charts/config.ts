@@ -133,9 +133,13 @@ export const ChartConfigSchema = z
 /** Validated chart configuration. */
 export type ChartConfig = z.output<typeof ChartConfigSchema>;
 
-/** Defaults of every field; the API tag follows package.json's version. */
+/**
+ * Defaults of every field. The API image is the one the README's kind steps
+ * build and `kind load` (`userapi:<package.json version>`), so the committed
+ * dist/ runs as it is.
+ */
 export const DEFAULTS: ChartConfig = Object.freeze({
-  image: "ghcr.io/userapi-dev/userapi",
+  image: "userapi",
   tag: pkg.version,
   imagePullPolicy: "IfNotPresent",
   replicas: 2,
