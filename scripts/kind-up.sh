@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Creates the kind cluster (pinned kind and node image); a no-op when it exists.
+# Creates the kind cluster (pinned kind and node image, the gateway's NodePort
+# mapped to 127.0.0.1:30080); a no-op when it exists. Raises the host's inotify
+# limits first (Linux), which a multi-node kind cluster with Istio exhausts.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 require docker "install Docker: https://docs.docker.com/get-docker/"
-require kubectl "install kubectl: https://kubernetes.io/docs/tasks/tools/"
 ensure_kind
+ensure_kubectl
 
+raise_inotify_limits
 if kind get clusters 2>/dev/null | grep -qx "${CLUSTER_NAME}"; then
   log "kind cluster ${CLUSTER_NAME} already exists"
 else
