@@ -37,5 +37,5 @@ for attempt in $(seq 1 60); do
   fi
   sleep "${WEBHOOK_RETRY_SECONDS:-2}"
 done
-kc apply --dry-run=server -f "${probe}"
-die "Istio's validating webhook did not become ready"
+# One last try that shows the rejection.
+kc apply --dry-run=server -f "${probe}" >&2 || die "Istio's validating webhook did not become ready"

@@ -11,7 +11,7 @@ ensure_kind
 ensure_kubectl
 
 raise_inotify_limits
-if kind get clusters 2>/dev/null | grep -qx "${CLUSTER_NAME}"; then
+if grep -qx "${CLUSTER_NAME}" <<<"$(kind get clusters 2>/dev/null)"; then
   log "kind cluster ${CLUSTER_NAME} already exists"
 else
   log "Creating kind cluster ${CLUSTER_NAME} (${KIND_NODE_IMAGE%@*})"

@@ -116,7 +116,7 @@ fetch_verified() {
 # ensure_kind: puts kind ${KIND_VERSION} first on PATH, downloading and
 # verifying it when the one on PATH is missing or another version.
 ensure_kind() {
-  if command -v kind >/dev/null 2>&1 && kind version | grep -q "kind ${KIND_VERSION} "; then
+  if command -v kind >/dev/null 2>&1 && [[ "$(kind version 2>/dev/null)" == "kind ${KIND_VERSION} "* ]]; then
     return
   fi
   local dir="${TOOLS_DIR}/kind-${KIND_VERSION}"
@@ -135,8 +135,9 @@ ensure_kind() {
 # ensure_kubectl: the same for kubectl ${KUBECTL_VERSION} (dl.k8s.io publishes
 # a .sha256 next to every binary).
 ensure_kubectl() {
+  # Output captured first: grep -q closing the pipe early would fail it under pipefail.
   if command -v kubectl >/dev/null 2>&1 &&
-    kubectl version --client 2>/dev/null | grep -qx "Client Version: ${KUBECTL_VERSION}"; then
+    grep -qx "Client Version: ${KUBECTL_VERSION}" <<<"$(kubectl version --client 2>/dev/null)"; then
     return
   fi
   local dir="${TOOLS_DIR}/kubectl-${KUBECTL_VERSION}"
@@ -155,7 +156,7 @@ ensure_kubectl() {
 # ensure_istioctl: the same for istioctl ${ISTIO_VERSION}.
 ensure_istioctl() {
   if command -v istioctl >/dev/null 2>&1 &&
-    istioctl version --remote=false 2>/dev/null | grep -qE "(^|[: ])${ISTIO_VERSION//./\\.}\$"; then
+    grep -qE "(^|[: ])${ISTIO_VERSION//./\\.}\$" <<<"$(istioctl version --remote=false 2>/dev/null)"; then
     return
   fi
   local dir="${TOOLS_DIR}/istio-${ISTIO_VERSION}"
