@@ -27,6 +27,7 @@ import {
   fakeTools,
   firstMissingInOrder,
   HOME,
+  libValues,
   ROOT,
   readmeKindSequence,
   runScript,
@@ -50,13 +51,15 @@ const sha256 = (data: string | Buffer) => createHash("sha256").update(data).dige
 const arch = process.arch === "arm64" ? "arm64" : "amd64";
 const fakes = (): FakeTools => fakeTools(temp);
 
-/** A variable as lib.sh sets it (sourced in a clean environment). */
-const libValue = (name: string) =>
-  execFileSync("bash", ["-c", `source scripts/lib.sh && printf %s "$${name}"`], {
-    cwd: ROOT,
-    encoding: "utf8",
-    env: { HOME, PATH: "/usr/bin:/bin" },
-  });
+const lib = libValues([
+  "KIND_VERSION",
+  "KIND_NODE_IMAGE",
+  "KUBECTL_VERSION",
+  "ISTIO_VERSION",
+  "ISTIO_HUB",
+  "IMAGE",
+  "DEFAULT_IMAGE_TAG",
+]);
 
 function isRunning(pid: number): boolean {
   try {
@@ -120,20 +123,18 @@ describe("scripts/*.sh", () => {
   });
 
   it("pin kind, its node image (by digest), kubectl, Istio and Istio's image hub in lib.sh", () => {
-    expect(libValue("KIND_VERSION")).toMatch(/^v\d+\.\d+\.\d+$/);
-    expect(libValue("KIND_NODE_IMAGE")).toMatch(
-      /^kindest\/node:v\d+\.\d+\.\d+@sha256:[a-f0-9]{64}$/,
-    );
+    expect(lib.KIND_VERSION).toMatch(/^v\d+\.\d+\.\d+$/);
+    expect(lib.KIND_NODE_IMAGE).toMatch(/^kindest\/node:v\d+\.\d+\.\d+@sha256:[a-f0-9]{64}$/);
     // kubectl of the node image's Kubernetes version.
-    const node = /^kindest\/node:(v\d+\.\d+\.\d+)@/.exec(libValue("KIND_NODE_IMAGE"))?.[1];
-    expect(libValue("KUBECTL_VERSION")).toBe(node);
-    expect(libValue("ISTIO_VERSION")).toBe("1.30.3");
-    expect(libValue("ISTIO_HUB")).toBe("docker.io/istio");
+    const node = /^kindest\/node:(v\d+\.\d+\.\d+)@/.exec(lib.KIND_NODE_IMAGE)?.[1];
+    expect(lib.KUBECTL_VERSION).toBe(node);
+    expect(lib.ISTIO_VERSION).toBe("1.30.3");
+    expect(lib.ISTIO_HUB).toBe("docker.io/istio");
   });
 
   it("default to the image userapi:<package.json version>", () => {
-    expect(libValue("IMAGE")).toBe(`userapi:${VERSION}`);
-    expect(libValue("DEFAULT_IMAGE_TAG")).toBe(VERSION);
+    expect(lib.IMAGE).toBe(`userapi:${VERSION}`);
+    expect(lib.DEFAULT_IMAGE_TAG).toBe(VERSION);
   });
 });
 
@@ -326,7 +327,7 @@ describe("kind-up.sh", () => {
     expect(result.status, result.stderr).toBe(0);
     const log = fake.normalizedCalls();
     expect(log).toContain(
-      `kind create cluster --name userapi --image ${libValue("KIND_NODE_IMAGE")} --config scripts/kind/cluster.yaml --wait 180s`,
+      `kind create cluster --name userapi --image ${lib.KIND_NODE_IMAGE} --config scripts/kind/cluster.yaml --wait 180s`,
     );
     expect(log).toContain("kubectl wait --for=condition=Ready nodes --all --timeout=180s");
   });

@@ -7,7 +7,7 @@
  * cluster and istioctl cannot run on this machine: these fakes are how the
  * scripts' wiring is proven here, never the proof that a cluster works.
  */
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -173,6 +173,16 @@ export function tempFolders() {
       for (const dir of made) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Variables as scripts/lib.sh sets them with no overrides in the environment (one bash run). */
+export function libValues<const N extends string>(names: readonly N[]): Record<N, string> {
+  const lines = execFileSync(
+    "bash",
+    ["-c", `source scripts/lib.sh && printf '%s\\n' ${names.map((n) => `"$${n}"`).join(" ")}`],
+    { cwd: ROOT, encoding: "utf8", env: { HOME, PATH: "/usr/bin:/bin" } },
+  ).split("\n");
+  return Object.fromEntries(names.map((name, i) => [name, lines[i] ?? ""])) as Record<N, string>;
 }
 
 /** Runs scripts/NAME with ARGS and exactly ENV (plus nothing from this process). */
