@@ -32,7 +32,9 @@ if [[ "${SKIP_BUILD:-0}" != "1" ]]; then
   (cd "${ROOT_DIR}" && docker build -t "${IMAGE}" .)
 fi
 
-eval "$("${here}/tools.sh")"
+# Assigned first: a failing tools.sh inside eval "$(...)" would go unnoticed.
+tools_path="$("${here}/tools.sh")"
+eval "${tools_path}"
 trap finish EXIT
 "${here}/kind-up.sh"
 "${here}/install-metrics-server.sh"

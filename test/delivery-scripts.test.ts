@@ -48,7 +48,10 @@ afterAll(() => {
 
 const hasShellcheck = spawnSync("sh", ["-c", "command -v shellcheck"]).status === 0;
 const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
+// Release asset names for this machine, as lib.sh spells them (Istio calls macOS "osx").
 const arch = process.arch === "arm64" ? "arm64" : "amd64";
+const os = process.platform === "darwin" ? "darwin" : "linux";
+const istioAsset = os === "linux" ? `linux-${arch}` : arch === "arm64" ? "osx-arm64" : "osx";
 const fakes = (): FakeTools => fakeTools(temp);
 
 const lib = libValues([
@@ -216,7 +219,7 @@ describe("ensure_kind, ensure_kubectl, ensure_istioctl and scripts/tools.sh", ()
     chmodSync(join(work, "istioctl"), 0o755);
     const istioDir = join(dir, "istio", "1.30.3");
     mkdirSync(istioDir, { recursive: true });
-    const archive = join(istioDir, `istioctl-1.30.3-linux-${arch}.tar.gz`);
+    const archive = join(istioDir, `istioctl-1.30.3-${istioAsset}.tar.gz`);
     execFileSync("tar", ["-czf", archive, "-C", work, "istioctl"]);
     writeFileSync(
       `${archive}.sha256`,
@@ -225,12 +228,12 @@ describe("ensure_kind, ensure_kubectl, ensure_istioctl and scripts/tools.sh", ()
     const kindDir = join(dir, "kind", "v0.31.0");
     mkdirSync(kindDir, { recursive: true });
     const kindBinary = "#!/bin/sh\necho 'kind v0.31.0 go1.25 linux/amd64'\n";
-    writeFileSync(join(kindDir, `kind-linux-${arch}`), kindBinary);
+    writeFileSync(join(kindDir, `kind-${os}-${arch}`), kindBinary);
     writeFileSync(
-      join(kindDir, `kind-linux-${arch}.sha256sum`),
-      `${digestOf(kindBinary)}  kind-linux-${arch}\n`,
+      join(kindDir, `kind-${os}-${arch}.sha256sum`),
+      `${digestOf(kindBinary)}  kind-${os}-${arch}\n`,
     );
-    const kubectlDir = join(dir, "k8s", "v1.35.0", "bin", "linux", arch);
+    const kubectlDir = join(dir, "k8s", "v1.35.0", "bin", os, arch);
     mkdirSync(kubectlDir, { recursive: true });
     const kubectlBinary = "#!/bin/sh\necho 'Client Version: v1.35.0'\n";
     writeFileSync(join(kubectlDir, "kubectl"), kubectlBinary);
@@ -249,7 +252,7 @@ describe("ensure_kind, ensure_kubectl, ensure_istioctl and scripts/tools.sh", ()
       "ensure_istioctl && ensure_kind && ensure_kubectl && command -v istioctl kind kubectl && istioctl && kind version && kubectl version --client",
       env,
     );
-    expect(result.stderr).toMatch(/verified sha256 [a-f0-9]{64} {2}istioctl-1\.30\.3-linux-/);
+    expect(result.stderr).toMatch(/verified sha256 [a-f0-9]{64} {2}istioctl-1\.30\.3-/);
     expect(result.stderr).toMatch(/verified sha256 [a-f0-9]{64} {2}kubectl/);
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout.split("\n")).toEqual([
@@ -371,6 +374,17 @@ describe("kind-up.sh", () => {
     const result = runScript("kind-up.sh", { ...fake.env, FAKE_UID: "1001" });
     expect(result.status, result.stderr).toBe(0);
     expect(fake.calls().some((c) => c.includes("sysctl -w"))).toBe(false);
+  });
+
+  it("leaves the host alone on macOS and Windows (Docker Desktop's VM has its own limits)", () => {
+    const fake = fakes();
+    const result = runScript("kind-up.sh", {
+      ...fake.env,
+      FAKE_INOTIFY_LOW: "1",
+      FAKE_UNAME: "Darwin",
+    });
+    expect(result.status, result.stderr).toBe(0);
+    expect(fake.calls().some((c) => c.startsWith("sysctl") || c.startsWith("sudo"))).toBe(false);
   });
 
   it("stops with the command to run when the limits cannot be raised", () => {
@@ -723,16 +737,22 @@ describe("kind-e2e.sh", () => {
     });
     return { fake, result };
   }
+  // One default run serves the tests that only read its record (computed on first use).
+  let defaultRun: ReturnType<typeof e2e> | undefined;
+  const recorded = () => {
+    defaultRun ??= e2e();
+    return defaultRun;
+  };
 
   it("issues the README's kind sequence, command for command, in its order", () => {
-    const { fake, result } = e2e();
+    const { fake, result } = recorded();
     expect(result.status, result.stderr).toBe(0);
     expect(expected.length).toBeGreaterThan(20);
     expect(firstMissingInOrder(expected, fake.normalizedCalls())).toBeUndefined();
   });
 
   it("the comparison is live: a README step out of order or changed is caught", () => {
-    const { fake } = e2e();
+    const { fake } = recorded();
     const calls = fake.normalizedCalls();
     const swapped = [...expected];
     const load = swapped.findIndex((c) => c.startsWith("kind load"));
@@ -755,7 +775,7 @@ describe("kind-e2e.sh", () => {
   });
 
   it("builds the image userapi:<version>, runs every step in order and deletes the cluster", () => {
-    const { fake, result } = e2e();
+    const { fake, result } = recorded();
     expect(result.status, result.stderr).toBe(0);
     const steps = fake
       .normalizedCalls()
@@ -800,6 +820,24 @@ describe("kind-e2e.sh", () => {
     );
     expect(log.at(-1)).toBe("kind delete cluster --name userapi");
     expect(result.stdout).toContain("===== events =====");
+  });
+
+  it("stops before creating anything when the pinned tools cannot be had", () => {
+    const fake = fakes();
+    // A kind of another version on PATH, and no reachable download.
+    writeFileSync(
+      join(fake.bin, "kind"),
+      "#!/usr/bin/env bash\necho 'kind v0.20.0 go1.20 linux/amd64'\n",
+    );
+    const result = runScript("kind-e2e.sh", {
+      ...fake.env,
+      SKIP_BUILD: "1",
+      KIND_RELEASES_URL: `file://${temp("no-releases")}`,
+    });
+    expect(result.status).not.toBe(0);
+    // Once, by tools.sh: the flow stops there instead of trying again in kind-up.sh.
+    expect(result.stderr.match(/Installing kind v0\.31\.0/g)).toHaveLength(1);
+    expect(fake.calls().some((c) => / create | apply /.test(c))).toBe(false);
   });
 
   it("keeps the cluster with KEEP_CLUSTER=1", () => {

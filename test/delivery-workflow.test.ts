@@ -206,7 +206,7 @@ describe("ci.yaml", () => {
   it("kind: calls the scripts in the same order as scripts/kind-e2e.sh", () => {
     const e2e = readFileSync("scripts/kind-e2e.sh", "utf8");
     // Top-level calls only: finish() (indented) runs diagnose.sh and kind-down.sh.
-    const local = [...e2e.matchAll(/^(?:eval "\$\()?"\$\{here\}\/([a-z0-9-]+\.sh)"/gm)].map(
+    const local = [...e2e.matchAll(/^(?:\w+="\$\()?"\$\{here\}\/([a-z0-9-]+\.sh)"/gm)].map(
       (m) => m[1],
     );
     const kind = job("kind");

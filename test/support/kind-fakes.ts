@@ -1,6 +1,6 @@
 /**
  * Recording fakes for the kind flow's tools (docker, kind, kubectl, istioctl,
- * npm, sysctl, sudo, id, openssl). Each appends its argv to $FAKE_LOG and acts
+ * npm, sysctl, sudo, id, uname, openssl). Each appends its argv to $FAKE_LOG and acts
  * like the real tool where the scripts depend on it; FAKE_* variables switch
  * the behaviour a test needs (a missing Secret, an HPA without metrics, an
  * istioctl that analyzes only "default", ...). Docker, kind, kubectl with a
@@ -114,6 +114,9 @@ esac`,
   sudo: `exec "$@"`,
   id: `
 [ "$1" = "-u" ] && echo "\${FAKE_UID:-0}"`,
+  // The scripts' Linux-only steps (inotify limits) follow FAKE_UNAME, whatever runs the tests.
+  uname: `
+case "$1" in -s) echo "\${FAKE_UNAME:-Linux}" ;; -m) echo x86_64 ;; esac`,
   openssl: `
 [ "$1 $2" = "rand -hex" ] && echo "${FAKE_PASSWORD}"`,
 };
