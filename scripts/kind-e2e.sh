@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The whole kind flow, in the order CI runs it (.github/workflows/ci.yaml calls
-# the same scripts one step each): build the image, create the cluster, load
-# the image, install Istio, deploy, analyze, smoke-test, delete the cluster.
+# The whole kind flow, in the order of the README's "Deploy to Kubernetes"
+# sequence and of the CI kind job (.github/workflows/ci.yaml calls the same
+# scripts, one step each): build the image, pin the tools, create the cluster,
+# install metrics-server, load the image, install Istio, deploy, analyze,
+# smoke-test, delete the cluster.
 #
 #   SKIP_BUILD=1    use an existing ${IMAGE_REPO}:${IMAGE_TAG} instead of building
 #   KEEP_CLUSTER=1  leave the cluster running afterwards (to poke at it)
@@ -27,11 +29,15 @@ finish() {
 if [[ "${SKIP_BUILD:-0}" != "1" ]]; then
   require docker "install Docker: https://docs.docker.com/get-docker/"
   log "Building ${IMAGE}"
-  docker build -t "${IMAGE}" "${ROOT_DIR}"
+  (cd "${ROOT_DIR}" && docker build -t "${IMAGE}" .)
 fi
 
+# Assigned first: a failing tools.sh inside eval "$(...)" would go unnoticed.
+tools_path="$("${here}/tools.sh")"
+eval "${tools_path}"
 trap finish EXIT
 "${here}/kind-up.sh"
+"${here}/install-metrics-server.sh"
 "${here}/load-image.sh"
 "${here}/install-istio.sh"
 "${here}/deploy.sh"

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Creates the kind cluster (pinned kind and node image); a no-op when it exists.
+# Creates the kind cluster (pinned kind and node image, the gateway's NodePort
+# mapped to 127.0.0.1:30080); a no-op when it exists. Raises the host's inotify
+# limits first (Linux), which a multi-node kind cluster with Istio exhausts.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 require docker "install Docker: https://docs.docker.com/get-docker/"
-require kubectl "install kubectl: https://kubernetes.io/docs/tasks/tools/"
 ensure_kind
+ensure_kubectl
 
-if kind get clusters 2>/dev/null | grep -qx "${CLUSTER_NAME}"; then
+raise_inotify_limits
+if grep -qx "${CLUSTER_NAME}" <<<"$(kind get clusters 2>/dev/null)"; then
   log "kind cluster ${CLUSTER_NAME} already exists"
 else
   log "Creating kind cluster ${CLUSTER_NAME} (${KIND_NODE_IMAGE%@*})"

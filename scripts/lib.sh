@@ -5,31 +5,60 @@
 
 ROOT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-readonly KIND_VERSION="v0.31.0"
-# kind v0.31.0's default node image (Kubernetes 1.35.0), pinned by digest.
-readonly KIND_NODE_IMAGE="kindest/node:v1.35.0@sha256:452d707d4862f52530247495d180205e029056831160e22870e37e3f6c1ac31f"
-readonly ISTIO_VERSION="1.30.3"
-# Istio's own mirror: Docker Hub rate-limits istio/proxyv2 on shared CI runners.
-readonly ISTIO_HUB="gcr.io/istio-release"
-# Where release assets are downloaded from (overridable for mirrors and tests).
-KIND_RELEASES_URL="${KIND_RELEASES_URL:-https://github.com/kubernetes-sigs/kind/releases/download}"
-ISTIO_RELEASES_URL="${ISTIO_RELEASES_URL:-https://github.com/istio/istio/releases/download}"
-
-CLUSTER_NAME="${CLUSTER_NAME:-userapi}"
-IMAGE_REPO="${IMAGE_REPO:-userapi}"
-IMAGE_TAG="${IMAGE_TAG:-dev}"
-IMAGE="${IMAGE_REPO}:${IMAGE_TAG}"
-APP_NAMESPACE="${APP_NAMESPACE:-userapi}"
-V1_WEIGHT="${USERAPI_V1_WEIGHT:-25}"
-V2_WEIGHT="${USERAPI_V2_WEIGHT:-75}"
-TOOLS_DIR="${TOOLS_DIR:-${ROOT_DIR}/.tools}"
-ROLLOUT_TIMEOUT="${ROLLOUT_TIMEOUT:-300s}"
-
 log() { printf '\n==> %s\n' "$*" >&2; }
 die() {
   printf 'error: %s\n' "$*" >&2
   exit 1
 }
+
+readonly KIND_VERSION="v0.31.0"
+# kind v0.31.0's default node image (Kubernetes 1.35.0), pinned by digest.
+readonly KIND_NODE_IMAGE="kindest/node:v1.35.0@sha256:452d707d4862f52530247495d180205e029056831160e22870e37e3f6c1ac31f"
+# The client of the node image's Kubernetes minor (kubectl supports one minor of skew).
+readonly KUBECTL_VERSION="v1.35.0"
+readonly ISTIO_VERSION="1.30.3"
+# Istio publishes its images to Docker Hub; its older mirrors are being retired.
+readonly ISTIO_HUB="docker.io/istio"
+# Where release assets are downloaded from (overridable for mirrors and tests).
+KIND_RELEASES_URL="${KIND_RELEASES_URL:-https://github.com/kubernetes-sigs/kind/releases/download}"
+KUBECTL_RELEASES_URL="${KUBECTL_RELEASES_URL:-https://dl.k8s.io/release}"
+ISTIO_RELEASES_URL="${ISTIO_RELEASES_URL:-https://github.com/istio/istio/releases/download}"
+
+# The ingress gateway's fixed NodePort and the host port kind maps it to
+# (scripts/kind/cluster.yaml and scripts/kind/istio-kind.yaml name the same numbers).
+readonly GATEWAY_NODE_PORT=30080
+readonly GATEWAY_HOST_PORT=30080
+
+# kind runs every node as a container sharing the host kernel's inotify limits;
+# kubelets, Istio's agents and CNI exhaust the defaults ("too many open files").
+readonly INOTIFY_LIMITS=(fs.inotify.max_user_watches=524288 fs.inotify.max_user_instances=512)
+
+# package_version: the "version" of package.json, which is the API image's default tag.
+package_version() {
+  local version
+  version="$(sed -nE 's/^  "version": "([^"]+)",?$/\1/p' "${ROOT_DIR}/package.json")"
+  [[ "${version}" =~ ^[0-9]+\.[0-9]+\.[0-9]+ ]] || die "no version in ${ROOT_DIR}/package.json"
+  printf '%s' "${version}"
+}
+
+# The chart's defaults (charts/config.ts; a test keeps them equal): the committed
+# dist/ runs userapi:<package.json version> with a 25/75 split.
+readonly DEFAULT_IMAGE_REPO="userapi"
+DEFAULT_IMAGE_TAG="$(package_version)"
+readonly DEFAULT_IMAGE_TAG
+readonly DEFAULT_V1_WEIGHT=25
+readonly DEFAULT_V2_WEIGHT=75
+
+CLUSTER_NAME="${CLUSTER_NAME:-userapi}"
+IMAGE_REPO="${IMAGE_REPO:-${DEFAULT_IMAGE_REPO}}"
+IMAGE_TAG="${IMAGE_TAG:-${DEFAULT_IMAGE_TAG}}"
+IMAGE="${IMAGE_REPO}:${IMAGE_TAG}"
+APP_NAMESPACE="${APP_NAMESPACE:-userapi}"
+MONITORING_NAMESPACE="monitoring"
+V1_WEIGHT="${USERAPI_V1_WEIGHT:-${DEFAULT_V1_WEIGHT}}"
+V2_WEIGHT="${USERAPI_V2_WEIGHT:-${DEFAULT_V2_WEIGHT}}"
+TOOLS_DIR="${TOOLS_DIR:-${ROOT_DIR}/.tools}"
+ROLLOUT_TIMEOUT="${ROLLOUT_TIMEOUT:-300s}"
 
 # require CMD HINT: fail early with an install hint instead of halfway through.
 require() {
@@ -60,9 +89,9 @@ sha256_of() {
   fi
 }
 
-# fetch_verified URL DEST: downloads URL and the checksum file the project
-# publishes next to it (URL.sha256 or URL.sha256sum, "<hex>  <name>"), and
-# keeps DEST only when the SHA-256 digests match.
+# fetch_verified URL DEST [SUFFIX]: downloads URL and the checksum file the
+# project publishes next to it (URL.sha256 or URL.sha256sum: "<hex>[  <name>]"),
+# and keeps DEST only when the SHA-256 digests match.
 fetch_verified() {
   local url="$1" dest="$2" suffix="${3:-.sha256}"
   local tmp expected actual
@@ -87,7 +116,7 @@ fetch_verified() {
 # ensure_kind: puts kind ${KIND_VERSION} first on PATH, downloading and
 # verifying it when the one on PATH is missing or another version.
 ensure_kind() {
-  if command -v kind >/dev/null 2>&1 && kind version | grep -q "kind ${KIND_VERSION} "; then
+  if command -v kind >/dev/null 2>&1 && [[ "$(kind version 2>/dev/null)" == "kind ${KIND_VERSION} "* ]]; then
     return
   fi
   local dir="${TOOLS_DIR}/kind-${KIND_VERSION}"
@@ -103,10 +132,31 @@ ensure_kind() {
   export PATH
 }
 
+# ensure_kubectl: the same for kubectl ${KUBECTL_VERSION} (dl.k8s.io publishes
+# a .sha256 next to every binary).
+ensure_kubectl() {
+  # Output captured first: grep -q closing the pipe early would fail it under pipefail.
+  if command -v kubectl >/dev/null 2>&1 &&
+    grep -qx "Client Version: ${KUBECTL_VERSION}" <<<"$(kubectl version --client 2>/dev/null)"; then
+    return
+  fi
+  local dir="${TOOLS_DIR}/kubectl-${KUBECTL_VERSION}"
+  if [[ ! -x "${dir}/kubectl" ]]; then
+    log "Installing kubectl ${KUBECTL_VERSION} into ${dir}"
+    mkdir -p "${dir}"
+    fetch_verified \
+      "${KUBECTL_RELEASES_URL}/${KUBECTL_VERSION}/bin/$(platform_os)/$(platform_arch)/kubectl" \
+      "${dir}/kubectl"
+    chmod +x "${dir}/kubectl"
+  fi
+  PATH="${dir}:${PATH}"
+  export PATH
+}
+
 # ensure_istioctl: the same for istioctl ${ISTIO_VERSION}.
 ensure_istioctl() {
   if command -v istioctl >/dev/null 2>&1 &&
-    istioctl version --remote=false 2>/dev/null | grep -qE "(^|[: ])${ISTIO_VERSION//./\\.}\$"; then
+    grep -qE "(^|[: ])${ISTIO_VERSION//./\\.}\$" <<<"$(istioctl version --remote=false 2>/dev/null)"; then
     return
   fi
   local dir="${TOOLS_DIR}/istio-${ISTIO_VERSION}"
@@ -130,6 +180,31 @@ ensure_istioctl() {
   fi
   PATH="${dir}:${PATH}"
   export PATH
+}
+
+# raise_inotify_limits: raises (never lowers) the host's inotify limits to
+# INOTIFY_LIMITS, with sudo when not root. Linux only: on macOS and Windows the
+# nodes run in Docker Desktop's VM, whose limits are its own.
+raise_inotify_limits() {
+  [[ "$(uname -s)" == Linux ]] || return 0
+  local setting key want have
+  local -a raise=()
+  for setting in "${INOTIFY_LIMITS[@]}"; do
+    key="${setting%%=*}"
+    want="${setting#*=}"
+    # Debian keeps sysctl in /usr/sbin, which is not on a normal user's PATH.
+    have="$(PATH="${PATH}:/usr/sbin:/sbin" sysctl -n "${key}")"
+    [[ "${have}" =~ ^[0-9]+$ ]] || die "cannot read ${key} (sysctl -n ${key} printed '${have}')"
+    ((have >= want)) || raise+=("${setting}")
+  done
+  [[ ${#raise[@]} -gt 0 ]] || return 0
+  log "Raising inotify limits for kind: ${raise[*]}"
+  if [[ "$(id -u)" -eq 0 ]]; then
+    PATH="${PATH}:/usr/sbin:/sbin" sysctl -w "${raise[@]}" >&2
+  else
+    sudo sysctl -w "${raise[@]}" >&2 ||
+      die "could not raise the inotify limits; run: sudo sysctl -w ${raise[*]}"
+  fi
 }
 
 # kubectl and istioctl against the kind cluster, whatever the current context is.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Loads the locally built API image (IMAGE_REPO:IMAGE_TAG) into every kind node,
-# so the pods start it with imagePullPolicy IfNotPresent and no registry.
+# Loads the locally built API image (IMAGE_REPO:IMAGE_TAG, by default
+# userapi:<package.json version>, the image the committed dist/ names) into
+# every kind node, so the pods start it with imagePullPolicy IfNotPresent.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

@@ -1,41 +1,63 @@
 #!/usr/bin/env bash
-# Port-forwards the Istio ingress gateway and runs the smoke client through it:
-# health, readiness, a CRUD round trip, the v1/v2 weighted split and header routing.
+# Runs the smoke client through the Istio ingress gateway: health, a CRUD round
+# trip, the v1/v2 weighted split and header routing, over the public paths only.
+#
+#   SMOKE_VIA=nodeport      (default) the gateway's fixed NodePort, which kind
+#                           maps to http://127.0.0.1:30080 (scripts/kind/cluster.yaml)
+#   SMOKE_VIA=port-forward  kubectl port-forward to the gateway Service, for a
+#                           cluster without that mapping (SMOKE_PORT, default 18080)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-require kubectl "install kubectl: https://kubernetes.io/docs/tasks/tools/"
-require npm "install Node.js 22 or newer: https://nodejs.org/"
+require npm "install Node.js 20 or newer: https://nodejs.org/"
+ensure_kubectl
 
-port="${SMOKE_PORT:-18080}"
+via="${SMOKE_VIA:-nodeport}"
 requests="${SMOKE_REQUESTS:-400}"
-pf_log="$(mktemp)"
 
-log "Port-forwarding svc/istio-ingressgateway to 127.0.0.1:${port}"
-# kubectl itself, not the kc function: $! must be the port-forward's own pid.
-kubectl --context "${KUBE_CONTEXT}" -n istio-system port-forward svc/istio-ingressgateway "${port}:80" \
-  >"${pf_log}" 2>&1 &
-pf_pid=$!
-cleanup() {
-  kill "${pf_pid}" 2>/dev/null || true
-  wait "${pf_pid}" 2>/dev/null || true
-  rm -f "${pf_log}"
-}
-trap cleanup EXIT
-
-for _ in $(seq 1 60); do
-  grep -q "Forwarding from" "${pf_log}" && break
-  kill -0 "${pf_pid}" 2>/dev/null || {
-    cat "${pf_log}" >&2
-    die "kubectl port-forward exited"
-  }
-  sleep 1
-done
+case "${via}" in
+  nodeport)
+    # Fail with the cause rather than with connection errors when the gateway
+    # was installed without scripts/kind/istio-kind.yaml.
+    node_port="$(kc -n istio-system get service istio-ingressgateway \
+      -o jsonpath='{.spec.ports[?(@.port==80)].nodePort}')"
+    [[ "${node_port}" == "${GATEWAY_NODE_PORT}" ]] ||
+      die "the ingress gateway's http nodePort is '${node_port}', not ${GATEWAY_NODE_PORT}: install Istio with scripts/install-istio.sh, or use SMOKE_VIA=port-forward"
+    base_url="http://127.0.0.1:${GATEWAY_HOST_PORT}"
+    log "Smoke test through the ingress gateway's NodePort at ${base_url}"
+    ;;
+  port-forward)
+    port="${SMOKE_PORT:-18080}"
+    pf_log="$(mktemp)"
+    log "Port-forwarding svc/istio-ingressgateway to 127.0.0.1:${port}"
+    # kubectl itself, not the kc function: $! must be the port-forward's own pid.
+    kubectl --context "${KUBE_CONTEXT}" -n istio-system port-forward svc/istio-ingressgateway "${port}:80" \
+      >"${pf_log}" 2>&1 &
+    pf_pid=$!
+    cleanup() {
+      kill "${pf_pid}" 2>/dev/null || true
+      wait "${pf_pid}" 2>/dev/null || true
+      rm -f "${pf_log}"
+    }
+    trap cleanup EXIT
+    for _ in $(seq 1 60); do
+      grep -q "Forwarding from" "${pf_log}" && break
+      kill -0 "${pf_pid}" 2>/dev/null || {
+        cat "${pf_log}" >&2
+        die "kubectl port-forward exited"
+      }
+      sleep 1
+    done
+    grep -q "Forwarding from" "${pf_log}" || die "kubectl port-forward did not start within 60 s"
+    base_url="http://127.0.0.1:${port}"
+    ;;
+  *) die "SMOKE_VIA must be nodeport or port-forward (got '${via}')" ;;
+esac
 
 cd "${ROOT_DIR}"
-npm run --silent smoke -- \
-  --base-url "http://127.0.0.1:${port}" \
+npm run smoke -- \
+  --base-url "${base_url}" \
   --requests "${requests}" \
   --v1-weight "${V1_WEIGHT}" \
   --v2-weight "${V2_WEIGHT}" \

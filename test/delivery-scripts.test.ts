@@ -2,7 +2,8 @@
  * scripts/*.sh: shellcheck-clean bash with strict mode, checksum-verified tool
  * downloads, and the kind flow's wiring. Docker, kind, kubectl and istioctl
  * cannot run here, so the flow runs against fakes on PATH that record every
- * call; the downloads are served from file:// URLs.
+ * call (test/support/kind-fakes.ts); the downloads are served from file://
+ * URLs. The replayed flow must issue the README's kind sequence in order.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -12,44 +13,73 @@ import {
   constants,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
-  rmSync,
   writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import {
+  clusterAnswersFromDist,
+  commandOf,
+  FAKE_PASSWORD,
+  type FakeTools,
+  fakeTools,
+  firstMissingInOrder,
+  HOME,
+  libValues,
+  ROOT,
+  readmeKindSequence,
+  runScript,
+  tempFolders,
+} from "./support/kind-fakes.js";
 
-const ROOT = resolve(import.meta.dirname, "..");
-// biome-ignore lint/style/noProcessEnv: the scripts run with a minimal env; HOME is the one value taken over
-const HOME = process.env.HOME ?? "/root";
+const VERSION = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version as string;
 const scripts = readdirSync(join(ROOT, "scripts"))
   .filter((f) => f.endsWith(".sh"))
   .sort();
-const temps: string[] = [];
-const temp = (prefix: string) => {
-  const dir = mkdtempSync(join(tmpdir(), `userapi-${prefix}-`));
-  temps.push(dir);
-  return dir;
-};
+const { temp, cleanupAll } = tempFolders();
 const forwardPids: number[] = [];
 afterAll(() => {
   // Fake port-forwards a failing script may have left behind.
   for (const pid of forwardPids) if (isRunning(pid)) process.kill(pid, "SIGKILL");
-  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+  cleanupAll();
 });
 
 const hasShellcheck = spawnSync("sh", ["-c", "command -v shellcheck"]).status === 0;
 const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
+// Release asset names for this machine, as lib.sh spells them (Istio calls macOS "osx").
 const arch = process.arch === "arm64" ? "arm64" : "amd64";
+const os = process.platform === "darwin" ? "darwin" : "linux";
+const istioAsset = os === "linux" ? `linux-${arch}` : arch === "arm64" ? "osx-arm64" : "osx";
+const fakes = (): FakeTools => fakeTools(temp);
+
+const lib = libValues([
+  "KIND_VERSION",
+  "KIND_NODE_IMAGE",
+  "KUBECTL_VERSION",
+  "ISTIO_VERSION",
+  "ISTIO_HUB",
+  "IMAGE",
+  "DEFAULT_IMAGE_TAG",
+]);
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 describe("scripts/*.sh", () => {
   it("include the whole kind flow", () => {
     expect(scripts).toEqual(
       expect.arrayContaining([
+        "tools.sh",
         "kind-up.sh",
+        "install-metrics-server.sh",
         "load-image.sh",
         "install-istio.sh",
         "deploy.sh",
@@ -95,15 +125,19 @@ describe("scripts/*.sh", () => {
     expect(result.status).toBe(0);
   });
 
-  it("pin kind, its node image (by digest) and Istio in lib.sh", () => {
-    const value = (name: string) =>
-      execFileSync("bash", ["-c", `source scripts/lib.sh && printf %s "$${name}"`], {
-        cwd: ROOT,
-        encoding: "utf8",
-      });
-    expect(value("KIND_VERSION")).toMatch(/^v\d+\.\d+\.\d+$/);
-    expect(value("KIND_NODE_IMAGE")).toMatch(/^kindest\/node:v\d+\.\d+\.\d+@sha256:[a-f0-9]{64}$/);
-    expect(value("ISTIO_VERSION")).toBe("1.30.3");
+  it("pin kind, its node image (by digest), kubectl, Istio and Istio's image hub in lib.sh", () => {
+    expect(lib.KIND_VERSION).toMatch(/^v\d+\.\d+\.\d+$/);
+    expect(lib.KIND_NODE_IMAGE).toMatch(/^kindest\/node:v\d+\.\d+\.\d+@sha256:[a-f0-9]{64}$/);
+    // kubectl of the node image's Kubernetes version.
+    const node = /^kindest\/node:(v\d+\.\d+\.\d+)@/.exec(lib.KIND_NODE_IMAGE)?.[1];
+    expect(lib.KUBECTL_VERSION).toBe(node);
+    expect(lib.ISTIO_VERSION).toBe("1.30.3");
+    expect(lib.ISTIO_HUB).toBe("docker.io/istio");
+  });
+
+  it("default to the image userapi:<package.json version>", () => {
+    expect(lib.IMAGE).toBe(`userapi:${VERSION}`);
+    expect(lib.DEFAULT_IMAGE_TAG).toBe(VERSION);
   });
 });
 
@@ -133,6 +167,13 @@ describe("fetch_verified", () => {
     expect(result.stderr).toContain(`verified sha256 ${digest}`);
     expect(result.status).toBe(0);
     expect(readFileSync(dest, "utf8")).toBe("the tool\n");
+  });
+
+  it("reads a bare digest without a file name (dl.k8s.io's kubectl.sha256)", () => {
+    writeFileSync(join(dir, "tool.sha256"), digest);
+    const dest = join(temp("dest"), "tool");
+    expect(bash(`fetch_verified "${url}" "${dest}"`).status).toBe(0);
+    expect(existsSync(dest)).toBe(true);
   });
 
   it("reads the checksum from another suffix (kind publishes .sha256sum)", () => {
@@ -168,195 +209,274 @@ describe("fetch_verified", () => {
   });
 });
 
-describe("ensure_istioctl and ensure_kind", () => {
-  /** A release folder laid out like the real download sites, served as file://. */
+describe("ensure_kind, ensure_kubectl, ensure_istioctl and scripts/tools.sh", () => {
+  /** Release folders laid out like the real download sites, served as file://. */
   function release(tamper: boolean) {
     const dir = temp("release");
     const work = temp("work");
+    const digestOf = (content: string | Buffer) => (tamper ? sha256("x") : sha256(content));
     writeFileSync(join(work, "istioctl"), "#!/bin/sh\necho 1.30.3\n");
     chmodSync(join(work, "istioctl"), 0o755);
     const istioDir = join(dir, "istio", "1.30.3");
     mkdirSync(istioDir, { recursive: true });
-    const archive = join(istioDir, `istioctl-1.30.3-linux-${arch}.tar.gz`);
+    const archive = join(istioDir, `istioctl-1.30.3-${istioAsset}.tar.gz`);
     execFileSync("tar", ["-czf", archive, "-C", work, "istioctl"]);
-    const archiveDigest = sha256(readFileSync(archive));
     writeFileSync(
       `${archive}.sha256`,
-      `${tamper ? sha256("x") : archiveDigest}  ${archive.split("/").at(-1)}\n`,
+      `${digestOf(readFileSync(archive))}  ${archive.split("/").at(-1)}\n`,
     );
     const kindDir = join(dir, "kind", "v0.31.0");
     mkdirSync(kindDir, { recursive: true });
     const kindBinary = "#!/bin/sh\necho 'kind v0.31.0 go1.25 linux/amd64'\n";
-    writeFileSync(join(kindDir, `kind-linux-${arch}`), kindBinary);
+    writeFileSync(join(kindDir, `kind-${os}-${arch}`), kindBinary);
     writeFileSync(
-      join(kindDir, `kind-linux-${arch}.sha256sum`),
-      `${tamper ? sha256("x") : sha256(kindBinary)}  kind-linux-${arch}\n`,
+      join(kindDir, `kind-${os}-${arch}.sha256sum`),
+      `${digestOf(kindBinary)}  kind-${os}-${arch}\n`,
     );
+    const kubectlDir = join(dir, "k8s", "v1.35.0", "bin", os, arch);
+    mkdirSync(kubectlDir, { recursive: true });
+    const kubectlBinary = "#!/bin/sh\necho 'Client Version: v1.35.0'\n";
+    writeFileSync(join(kubectlDir, "kubectl"), kubectlBinary);
+    writeFileSync(join(kubectlDir, "kubectl.sha256"), digestOf(kubectlBinary));
     return {
       ISTIO_RELEASES_URL: `file://${dir}/istio`,
       KIND_RELEASES_URL: `file://${dir}/kind`,
+      KUBECTL_RELEASES_URL: `file://${dir}/k8s`,
       TOOLS_DIR: temp("tools"),
     };
   }
 
-  it.skipIf(process.platform !== "linux")(
-    "download, verify and put the pinned versions first on PATH",
-    () => {
-      const env = release(false);
-      const result = bash(
-        "ensure_istioctl && ensure_kind && command -v istioctl kind && istioctl && kind version",
-        env,
-      );
-      expect(result.stderr).toMatch(/verified sha256 [a-f0-9]{64} {2}istioctl-1\.30\.3-linux-/);
-      expect(result.status).toBe(0);
-      expect(result.stdout.split("\n")).toEqual([
-        join(env.TOOLS_DIR, "istio-1.30.3", "istioctl"),
-        join(env.TOOLS_DIR, "kind-v0.31.0", "kind"),
-        "1.30.3",
-        "kind v0.31.0 go1.25 linux/amd64",
-        "",
-      ]);
-    },
-  );
+  it("download, verify and put the pinned versions first on PATH", () => {
+    const env = release(false);
+    const result = bash(
+      "ensure_istioctl && ensure_kind && ensure_kubectl && command -v istioctl kind kubectl && istioctl && kind version && kubectl version --client",
+      env,
+    );
+    expect(result.stderr).toMatch(/verified sha256 [a-f0-9]{64} {2}istioctl-1\.30\.3-/);
+    expect(result.stderr).toMatch(/verified sha256 [a-f0-9]{64} {2}kubectl/);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout.split("\n")).toEqual([
+      join(env.TOOLS_DIR, "istio-1.30.3", "istioctl"),
+      join(env.TOOLS_DIR, "kind-v0.31.0", "kind"),
+      join(env.TOOLS_DIR, "kubectl-v1.35.0", "kubectl"),
+      "1.30.3",
+      "kind v0.31.0 go1.25 linux/amd64",
+      "Client Version: v1.35.0",
+      "",
+    ]);
+  });
 
-  it.skipIf(process.platform !== "linux")("install nothing when the checksum differs", () => {
+  it("install nothing when the checksum differs", () => {
     const env = release(true);
-    const istio = bash("ensure_istioctl", env);
-    expect(istio.status).not.toBe(0);
-    expect(istio.stderr).toContain("checksum mismatch");
-    expect(existsSync(join(env.TOOLS_DIR, "istio-1.30.3", "istioctl"))).toBe(false);
-    const kind = bash("ensure_kind", env);
-    expect(kind.status).not.toBe(0);
-    expect(existsSync(join(env.TOOLS_DIR, "kind-v0.31.0", "kind"))).toBe(false);
+    for (const [fn, path] of [
+      ["ensure_istioctl", join("istio-1.30.3", "istioctl")],
+      ["ensure_kind", join("kind-v0.31.0", "kind")],
+      ["ensure_kubectl", join("kubectl-v1.35.0", "kubectl")],
+    ] as const) {
+      const result = bash(fn, env);
+      expect(result.status, fn).not.toBe(0);
+      expect(result.stderr, fn).toContain("checksum mismatch");
+      expect(existsSync(join(env.TOOLS_DIR, path)), fn).toBe(false);
+    }
+  });
+
+  it("tools.sh prints the PATH line to eval, with the downloaded tools first", () => {
+    const env = release(false);
+    const result = runScript("tools.sh", { HOME, PATH: "/usr/local/bin:/usr/bin:/bin", ...env });
+    expect(result.status, result.stderr).toBe(0);
+    const line = result.stdout.trim();
+    expect(line).toMatch(/^export PATH=\S+:"\$PATH"$/);
+    const resolved = spawnSync(
+      "bash",
+      ["-c", `${line} && command -v kind kubectl istioctl && kubectl version --client`],
+      { encoding: "utf8", env: { HOME, PATH: "/usr/bin:/bin" } },
+    );
+    expect(resolved.stdout.split("\n")).toEqual([
+      join(env.TOOLS_DIR, "kind-v0.31.0", "kind"),
+      join(env.TOOLS_DIR, "kubectl-v1.35.0", "kubectl"),
+      join(env.TOOLS_DIR, "istio-1.30.3", "istioctl"),
+      "Client Version: v1.35.0",
+      "",
+    ]);
+  });
+
+  it("tools.sh --github-path prints one directory a line for $GITHUB_PATH", () => {
+    const env = release(false);
+    const result = runScript("tools.sh", { HOME, PATH: "/usr/local/bin:/usr/bin:/bin", ...env }, [
+      "--github-path",
+    ]);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout.split("\n")).toEqual([
+      join(env.TOOLS_DIR, "kind-v0.31.0"),
+      join(env.TOOLS_DIR, "kubectl-v1.35.0"),
+      join(env.TOOLS_DIR, "istio-1.30.3"),
+      "",
+    ]);
+  });
+
+  it("tools.sh keeps tools already on PATH in the pinned versions (no download)", () => {
+    const fake = fakes();
+    const result = runScript("tools.sh", fake.env, ["--github-path"]);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toBe(`${fake.bin}\n`);
+    expect(readdirSync(fake.env.TOOLS_DIR ?? "")).toEqual([]);
   });
 });
 
-/**
- * Fake docker, kind, kubectl, istioctl and npm. Each appends its argv to
- * $FAKE_LOG; behaviour that matters is switchable through FAKE_* variables.
- */
-function fakeTools(): { bin: string; log: string; env: Record<string, string> } {
-  const bin = temp("bin");
-  const log = join(temp("log"), "calls.log");
-  writeFileSync(log, "");
-  const tools: Record<string, string> = {
-    docker: `exit 0`,
-    kind: `
-case "$1" in
-  version) echo "kind v0.31.0 go1.25 linux/amd64" ;;
-  get) printf '%s\\n' \${FAKE_CLUSTERS:-} ;;
-esac`,
-    istioctl: `
-args=" $* "
-case "$args" in
-  *" version --remote=false "*) echo "1.30.3" ;;
-  *" analyze "*) exit "\${FAKE_ANALYZE_EXIT:-0}" ;;
-esac`,
-    kubectl: `
-[ "$1" = "--context" ] && shift 2
-args=" $* "
-case "$args" in
-  *" --dry-run=server "*)
-    n=$(( $(cat "$FAKE_LOG.webhook" 2>/dev/null || echo 0) + 1 )); echo "$n" > "$FAKE_LOG.webhook"
-    [ "$n" -ge "\${FAKE_WEBHOOK_READY_AFTER:-1}" ] || { echo "webhook not ready" >&2; exit 1; } ;;
-  *" get -f "*) printf 'userapi\\nmonitoring\\n' ;;
-  *" get deployments,statefulsets,daemonsets -o name "*)
-    case "$args" in *" -n userapi "*) printf 'deployment.apps/userapi-v1\\nstatefulset.apps/redis\\n' ;; esac ;;
-  *" get pods -o name "*) echo "pod/userapi-v1-abc" ;;
-  *" port-forward "*) echo "$$" >> "$FAKE_LOG.forwards"; echo "Forwarding from 127.0.0.1 -> 80"; exec sleep 300 ;;
-esac`,
-    npm: `
-case "$*" in
-  "run --silent synth")
-    echo "synth-env USERAPI_OUTDIR=$USERAPI_OUTDIR USERAPI_IMAGE=$USERAPI_IMAGE USERAPI_TAG=$USERAPI_TAG USERAPI_IMAGE_PULL_POLICY=$USERAPI_IMAGE_PULL_POLICY USERAPI_V1_WEIGHT=$USERAPI_V1_WEIGHT USERAPI_V2_WEIGHT=$USERAPI_V2_WEIGHT" >> "$FAKE_LOG"
-    printf 'apiVersion: v1\\nkind: Namespace\\nmetadata: {name: userapi}\\n' > "$USERAPI_OUTDIR/00-namespace.k8s.yaml" ;;
-  "run --silent smoke "*) exit "\${FAKE_SMOKE_EXIT:-0}" ;;
-esac`,
-  };
-  for (const [name, body] of Object.entries(tools)) {
-    const path = join(bin, name);
-    writeFileSync(
-      path,
-      `#!/usr/bin/env bash\necho "${name} $*" >> "$FAKE_LOG"\n${body.trim()}\nexit 0\n`,
-    );
-    chmodSync(path, 0o755);
-  }
-  return {
-    bin,
-    log,
-    env: {
-      FAKE_LOG: log,
-      TOOLS_DIR: temp("tools"),
-      HOME,
-      PATH: `${bin}:/usr/local/bin:/usr/bin:/bin`,
-    },
-  };
-}
-
-function runScript(script: string, env: Record<string, string>) {
-  return spawnSync(join(ROOT, "scripts", script), [], {
-    cwd: ROOT,
-    encoding: "utf8",
-    env,
-    timeout: 60_000,
-  });
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const calls = (log: string) =>
-  readFileSync(log, "utf8")
-    .split("\n")
-    .filter((line) => line !== "");
-
-describe("the kind flow against fake tools", () => {
-  it("kind-up.sh creates the cluster from the pinned node image and waits for the nodes", () => {
-    const fake = fakeTools();
+describe("kind-up.sh", () => {
+  it("creates the cluster from the pinned node image and the port-mapping config, then waits for the nodes", () => {
+    const fake = fakes();
     const result = runScript("kind-up.sh", fake.env);
     expect(result.status, result.stderr).toBe(0);
-    const log = calls(fake.log);
-    const create = log.find((c) => c.startsWith("kind create cluster"));
-    expect(create).toMatch(
-      /--name userapi --image kindest\/node:v1\.35\.0@sha256:[a-f0-9]{64} --config \S+\/scripts\/kind\/cluster\.yaml/,
-    );
+    const log = fake.normalizedCalls();
     expect(log).toContain(
-      "kubectl --context kind-userapi wait --for=condition=Ready nodes --all --timeout=180s",
+      `kind create cluster --name userapi --image ${lib.KIND_NODE_IMAGE} --config scripts/kind/cluster.yaml --wait 180s`,
     );
+    expect(log).toContain("kubectl wait --for=condition=Ready nodes --all --timeout=180s");
   });
 
-  it("kind-up.sh leaves an existing cluster alone", () => {
-    const fake = fakeTools();
+  it("leaves an existing cluster alone", () => {
+    const fake = fakes();
     const result = runScript("kind-up.sh", { ...fake.env, FAKE_CLUSTERS: "userapi" });
     expect(result.status, result.stderr).toBe(0);
-    expect(calls(fake.log).some((c) => c.startsWith("kind create"))).toBe(false);
+    expect(fake.calls().some((c) => c.startsWith("kind create"))).toBe(false);
   });
 
-  it("install-istio.sh installs 1.30.3 from Istio's mirror and waits for the webhook", () => {
-    const fake = fakeTools();
-    const result = runScript("install-istio.sh", { ...fake.env, FAKE_WEBHOOK_READY_AFTER: "2" });
+  it("raises low inotify limits before creating the cluster, with sudo when not root", () => {
+    const fake = fakes();
+    const result = runScript("kind-up.sh", {
+      ...fake.env,
+      FAKE_INOTIFY_LOW: "1",
+      FAKE_UID: "1001",
+    });
     expect(result.status, result.stderr).toBe(0);
-    const log = calls(fake.log);
-    expect(log).toContain(
-      "istioctl --context kind-userapi install -y --set profile=default --set hub=gcr.io/istio-release --set tag=1.30.3 --set components.cni.enabled=true",
+    const log = fake.calls();
+    const raise = log.indexOf(
+      "sudo sysctl -w fs.inotify.max_user_watches=524288 fs.inotify.max_user_instances=512",
     );
-    expect(log).toContain(
-      "kubectl --context kind-userapi -n istio-system rollout status deployment/istiod --timeout=300s",
-    );
-    expect(log).toContain(
-      "kubectl --context kind-userapi -n istio-system rollout status deployment/istio-ingressgateway --timeout=300s",
-    );
-    expect(log.filter((c) => c.includes("--dry-run=server"))).toHaveLength(2);
-  }, 30_000);
+    expect(raise).toBeGreaterThanOrEqual(0);
+    expect(raise).toBeLessThan(log.findIndex((c) => c.startsWith("kind create cluster")));
+  });
 
-  it("deploy.sh synthesizes with the fresh image and weights, applies, and waits for each rollout", () => {
-    const fake = fakeTools();
+  it("raises them without sudo as root", () => {
+    const fake = fakes();
+    const result = runScript("kind-up.sh", { ...fake.env, FAKE_INOTIFY_LOW: "1", FAKE_UID: "0" });
+    expect(result.status, result.stderr).toBe(0);
+    const log = fake.calls();
+    expect(log).toContain(
+      "sysctl -w fs.inotify.max_user_watches=524288 fs.inotify.max_user_instances=512",
+    );
+    expect(log.some((c) => c.startsWith("sudo"))).toBe(false);
+  });
+
+  it("never lowers limits that are already higher", () => {
+    const fake = fakes();
+    const result = runScript("kind-up.sh", { ...fake.env, FAKE_UID: "1001" });
+    expect(result.status, result.stderr).toBe(0);
+    expect(fake.calls().some((c) => c.includes("sysctl -w"))).toBe(false);
+  });
+
+  it("leaves the host alone on macOS and Windows (Docker Desktop's VM has its own limits)", () => {
+    const fake = fakes();
+    const result = runScript("kind-up.sh", {
+      ...fake.env,
+      FAKE_INOTIFY_LOW: "1",
+      FAKE_UNAME: "Darwin",
+    });
+    expect(result.status, result.stderr).toBe(0);
+    expect(fake.calls().some((c) => c.startsWith("sysctl") || c.startsWith("sudo"))).toBe(false);
+  });
+
+  it("stops with the command to run when the limits cannot be raised", () => {
+    const fake = fakes();
+    writeFileSync(join(fake.bin, "sudo"), "#!/usr/bin/env bash\nexit 1\n");
+    const result = runScript("kind-up.sh", {
+      ...fake.env,
+      FAKE_INOTIFY_LOW: "1",
+      FAKE_UID: "1001",
+    });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain(
+      "run: sudo sysctl -w fs.inotify.max_user_watches=524288 fs.inotify.max_user_instances=512",
+    );
+    expect(fake.calls().some((c) => c.startsWith("kind create"))).toBe(false);
+  });
+});
+
+describe("install-metrics-server.sh", () => {
+  it("applies the committed manifest and waits for the metrics API, with timeouts", () => {
+    const fake = fakes();
+    const result = runScript("install-metrics-server.sh", fake.env);
+    expect(result.status, result.stderr).toBe(0);
+    expect(fake.normalizedCalls().filter((c) => !c.includes("version --client"))).toEqual([
+      "kubectl apply -f scripts/kind/metrics-server.yaml",
+      "kubectl -n kube-system rollout status deployment/metrics-server --timeout=300s",
+      "kubectl wait --for=condition=Available apiservice/v1beta1.metrics.k8s.io --timeout=300s",
+    ]);
+  });
+});
+
+describe("install-istio.sh", () => {
+  it("installs 1.30.3 from docker.io/istio with CNI and the kind overlay, and waits for everything", () => {
+    const fake = fakes();
+    const result = runScript("install-istio.sh", {
+      ...fake.env,
+      FAKE_WEBHOOK_READY_AFTER: "3",
+      WEBHOOK_RETRY_SECONDS: "0",
+    });
+    expect(result.status, result.stderr).toBe(0);
+    const log = fake.normalizedCalls();
+    expect(log).toContain(
+      "istioctl install -y --set profile=default --set hub=docker.io/istio --set tag=1.30.3 --set components.cni.enabled=true --set components.cni.namespace=istio-system -f scripts/kind/istio-kind.yaml",
+    );
+    for (const workload of [
+      "deployment/istiod",
+      "deployment/istio-ingressgateway",
+      "daemonset/istio-cni-node",
+    ]) {
+      expect(log).toContain(`kubectl -n istio-system rollout status ${workload} --timeout=300s`);
+    }
+    expect(
+      log.filter((c) => c === "kubectl apply --dry-run=server -f scripts/kind/webhook-probe.yaml"),
+    ).toHaveLength(3);
+  });
+
+  it("fails when the webhook never answers (the wait is bounded)", () => {
+    const fake = fakes();
+    const result = runScript("install-istio.sh", {
+      ...fake.env,
+      FAKE_WEBHOOK_READY_AFTER: "1000",
+      WEBHOOK_RETRY_SECONDS: "0",
+    });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain("validating webhook did not become ready");
+    expect(fake.calls().filter((c) => c.includes("--dry-run=server"))).toHaveLength(61);
+  });
+});
+
+describe("deploy.sh", () => {
+  const dist = clusterAnswersFromDist();
+
+  it("applies the committed dist/ unchanged when no override is set (no synth)", () => {
+    const fake = fakes();
+    const result = runScript("deploy.sh", { ...fake.env, ...dist });
+    expect(result.status, result.stderr).toBe(0);
+    const log = fake.normalizedCalls();
+    expect(log.some((c) => c.startsWith("npm") || c.startsWith("synth-env"))).toBe(false);
+    expect(log).toContain("kubectl apply -f dist");
+    expect(log).toContain("kubectl -n userapi rollout status deployment/userapi-v1 --timeout=300s");
+    expect(log).toContain("kubectl -n userapi rollout status statefulset/redis --timeout=300s");
+    expect(log).toContain(
+      "kubectl -n userapi wait hpa --all --for=condition=ScalingActive --timeout=300s",
+    );
+    // Every wait is bounded.
+    for (const call of log.filter((c) => / rollout status | wait /.test(c))) {
+      expect(call).toMatch(/ --timeout=\d+s/);
+    }
+  });
+
+  it("synthesizes into a temporary folder when the image or the weights are overridden", () => {
+    const fake = fakes();
     const result = runScript("deploy.sh", {
       ...fake.env,
       IMAGE_TAG: "ci",
@@ -364,60 +484,212 @@ describe("the kind flow against fake tools", () => {
       USERAPI_V2_WEIGHT: "90",
     });
     expect(result.status, result.stderr).toBe(0);
-    const log = calls(fake.log);
+    const log = fake.calls();
     const synth = log.find((c) => c.startsWith("synth-env "));
     expect(synth).toMatch(
       / USERAPI_IMAGE=userapi USERAPI_TAG=ci USERAPI_IMAGE_PULL_POLICY=IfNotPresent USERAPI_V1_WEIGHT=10 USERAPI_V2_WEIGHT=90$/,
     );
     const outdir = /USERAPI_OUTDIR=(\S+)/.exec(synth ?? "")?.[1] ?? "";
-    expect(outdir).not.toBe("dist");
+    expect(outdir.startsWith(ROOT)).toBe(false);
     expect(log).toContain(`kubectl --context kind-userapi apply -f ${outdir}`);
-    expect(log).toContain(
-      "kubectl --context kind-userapi -n userapi rollout status deployment.apps/userapi-v1 --timeout=300s",
-    );
-    expect(log).toContain(
-      "kubectl --context kind-userapi -n userapi rollout status statefulset.apps/redis --timeout=300s",
-    );
-    rmSync(outdir, { recursive: true, force: true });
+    // The temporary folder is removed afterwards.
+    expect(existsSync(outdir)).toBe(false);
   });
 
-  it("analyze.sh fails when istioctl analyze reports errors", () => {
-    const fake = fakeTools();
-    const result = runScript("analyze.sh", { ...fake.env, FAKE_ANALYZE_EXIT: "79" });
-    expect(result.status).toBe(79);
-    expect(calls(fake.log)).toContain(
-      "istioctl --context kind-userapi analyze --all-namespaces --failure-threshold=Error",
+  it.each([
+    ["IMAGE_REPO", { IMAGE_REPO: "ghcr.io/acme/userapi" }],
+    ["USERAPI_V1_WEIGHT/USERAPI_V2_WEIGHT", { USERAPI_V1_WEIGHT: "50", USERAPI_V2_WEIGHT: "50" }],
+  ])("counts %s as an override", (_, override) => {
+    const fake = fakes();
+    const result = runScript("deploy.sh", { ...fake.env, ...override });
+    expect(result.status, result.stderr).toBe(0);
+    expect(fake.calls().some((c) => c.startsWith("synth-env "))).toBe(true);
+  });
+
+  it("creates Grafana's admin Secret before applying, with a password never shown", () => {
+    const fake = fakes();
+    const result = runScript("deploy.sh", { ...fake.env, ...dist });
+    expect(result.status, result.stderr).toBe(0);
+    const log = fake.normalizedCalls();
+    const create = log.indexOf(
+      "kubectl -n monitoring create secret generic grafana-admin --from-literal=admin-user=admin --from-file=admin-password=/dev/stdin",
+    );
+    expect(log.indexOf("kubectl create namespace monitoring --save-config")).toBeLessThan(create);
+    expect(create).toBeLessThan(log.indexOf("kubectl apply -f dist"));
+    // The password reached kubectl through its stdin, without the newline...
+    expect(readFileSync(`${fake.log}.secret`, "utf8")).toBe(FAKE_PASSWORD);
+    // ...and nowhere else: not in any argument, not on the screen.
+    expect(readFileSync(fake.log, "utf8")).not.toContain(FAKE_PASSWORD);
+    expect(result.stdout + result.stderr).not.toContain(FAKE_PASSWORD);
+    expect(result.stderr).toContain(
+      "kubectl -n monitoring get secret grafana-admin -o jsonpath='{.data.admin-password}' | base64 -d",
     );
   });
 
-  it("analyze.sh DIR analyzes files offline", () => {
-    const fake = fakeTools();
-    const result = spawnSync(join(ROOT, "scripts", "analyze.sh"), ["dist"], {
-      cwd: ROOT,
-      encoding: "utf8",
-      env: fake.env,
+  it("keeps an existing Secret and namespace", () => {
+    const fake = fakes();
+    const result = runScript("deploy.sh", {
+      ...fake.env,
+      ...dist,
+      FAKE_MONITORING_NAMESPACE: "1",
+      FAKE_GRAFANA_SECRET: "1",
     });
     expect(result.status, result.stderr).toBe(0);
-    const analyze = calls(fake.log).find((c) => c.includes(" analyze "));
-    expect(analyze).toMatch(
-      /^istioctl analyze --use-kube=false --failure-threshold=Error --suppress IST0101=Gateway \* dist\/\S+\.yaml/,
+    const log = fake.calls();
+    expect(log.some((c) => c.includes(" create "))).toBe(false);
+    expect(existsSync(`${fake.log}.secret`)).toBe(false);
+    expect(result.stderr).toContain("Secret monitoring/grafana-admin exists: kept");
+  });
+
+  it("fails when an HPA gets no metrics in time, and shows the HPAs", () => {
+    const fake = fakes();
+    const result = runScript("deploy.sh", { ...fake.env, ...dist, FAKE_HPA_WAIT_EXIT: "1" });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain("got no metrics within 300s");
+    expect(fake.calls()).toContain("kubectl --context kind-userapi -n userapi describe hpa");
+  });
+
+  it("fails when an HPA reports no current CPU value", () => {
+    const fake = fakes();
+    const result = runScript("deploy.sh", { ...fake.env, ...dist, FAKE_HPA_CPU: "" });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain(
+      "HPA(s) without a current CPU metric in userapi: userapi-v1 userapi-v2",
     );
   });
 
-  it("smoke.sh port-forwards the ingress gateway, runs the smoke client, then stops the forward", () => {
-    const fake = fakeTools();
+  it("checks the HPAs of dist/ (both tracks)", () => {
+    expect(dist.FAKE_HPAS_userapi).toBe("userapi-v1 userapi-v2");
+  });
+});
+
+describe("analyze.sh", () => {
+  const analyzeCalls = (fake: FakeTools) => fake.calls().filter((c) => c.includes(" analyze "));
+
+  it("DIR: analyzes the files offline for all namespaces, one narrow suppression, text output", () => {
+    const fake = fakes();
+    const result = runScript("analyze.sh", fake.env, ["dist"]);
+    expect(result.status, result.stderr).toBe(0);
+    const files = readdirSync(join(ROOT, "dist"))
+      .filter((f) => f.endsWith(".yaml"))
+      .sort()
+      .map((f) => `dist/${f}`)
+      .join(" ");
+    const [probe, real] = analyzeCalls(fake);
+    expect(probe).toMatch(
+      new RegExp(
+        `^istioctl analyze --use-kube=false -A --failure-threshold=Warning ${files} \\S+/analyze-probe\\.yaml$`,
+      ),
+    );
+    expect(real).toBe(
+      `istioctl analyze --use-kube=false -A --failure-threshold=Warning --suppress IST0173=DestinationRule userapi/userapi ${files}`,
+    );
+    expect(real).not.toMatch(/ -o | --output/);
+    // The probe puts a known-bad object in each namespace of ours.
+    const probeYaml = readFileSync(`${fake.log}.probe`, "utf8");
+    expect(probeYaml).toContain("namespace: userapi");
+    expect(probeYaml).toContain("namespace: monitoring");
+    expect(result.stderr).toContain("sees userapi monitoring");
+  });
+
+  it("on the cluster: all namespaces, no suppression", () => {
+    const fake = fakes();
+    const result = runScript("analyze.sh", fake.env);
+    expect(result.status, result.stderr).toBe(0);
+    const [probe, real] = analyzeCalls(fake);
+    expect(probe).toMatch(
+      /^istioctl --context kind-userapi analyze -A --failure-threshold=Warning \S+\/analyze-probe\.yaml$/,
+    );
+    expect(real).toBe("istioctl --context kind-userapi analyze -A --failure-threshold=Warning");
+  });
+
+  it.each([[["dist"]], [[]]])(
+    "fails when nothing of ours is analyzed (istioctl looks at 'default' only) (args %j)",
+    (args) => {
+      const fake = fakes();
+      const result = runScript("analyze.sh", { ...fake.env, FAKE_ANALYZE_DEFAULT_ONLY: "1" }, args);
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toContain("nothing was reported about namespace userapi");
+      expect(result.stderr).toContain("nothing was reported about namespace monitoring");
+      expect(result.stderr).toContain("cannot be trusted");
+      // The real run never happens.
+      expect(analyzeCalls(fake)).toHaveLength(1);
+    },
+  );
+
+  it("fails when a suppression hides nothing", () => {
+    const fake = fakes();
+    const result = runScript("analyze.sh", { ...fake.env, FAKE_NO_IST0173: "1" }, ["dist"]);
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain(
+      "the suppression 'IST0173=DestinationRule userapi/userapi' hides nothing, drop it",
+    );
+  });
+
+  it("fails when known errors do not fail istioctl", () => {
+    const fake = fakes();
+    const result = runScript("analyze.sh", { ...fake.env, FAKE_PROBE_EXIT_ZERO: "1" }, ["dist"]);
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain("it exited 0 on known errors");
+  });
+
+  it.each([[["dist"]], [[]]])(
+    "fails on a finding at the threshold, printing it (args %j)",
+    (args) => {
+      const fake = fakes();
+      const result = runScript("analyze.sh", { ...fake.env, FAKE_ANALYZE_WARNING: "1" }, args);
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain("Warning [IST0118] (Service userapi/redis");
+      expect(result.stderr).toContain("reported issues at Warning or worse (exit 79)");
+    },
+  );
+
+  it("rejects an unknown threshold and a folder without manifests", () => {
+    const fake = fakes();
+    const bad = runScript("analyze.sh", { ...fake.env, ANALYZE_FAILURE_THRESHOLD: "Fatal" });
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain("ANALYZE_FAILURE_THRESHOLD must be Info, Warning or Error");
+    const empty = runScript("analyze.sh", fake.env, [temp("empty")]);
+    expect(empty.status).not.toBe(0);
+    expect(empty.stderr).toContain("no *.yaml manifests");
+    expect(analyzeCalls(fake)).toEqual([]);
+  });
+});
+
+describe("smoke.sh", () => {
+  it("goes through the gateway's NodePort on 127.0.0.1:30080 by default", () => {
+    const fake = fakes();
     const result = runScript("smoke.sh", {
       ...fake.env,
       USERAPI_V1_WEIGHT: "10",
       USERAPI_V2_WEIGHT: "90",
     });
     expect(result.status, result.stderr).toBe(0);
-    const log = calls(fake.log);
+    const log = fake.calls();
+    expect(log).toContain(
+      "npm run smoke -- --base-url http://127.0.0.1:30080 --requests 400 --v1-weight 10 --v2-weight 90 --wait-seconds 90",
+    );
+    expect(log.some((c) => c.includes("port-forward"))).toBe(false);
+  });
+
+  it("stops with the cause when the gateway has another nodePort", () => {
+    const fake = fakes();
+    const result = runScript("smoke.sh", { ...fake.env, FAKE_GATEWAY_NODE_PORT: "31380" });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain("http nodePort is '31380', not 30080");
+    expect(fake.calls().some((c) => c.startsWith("npm"))).toBe(false);
+  });
+
+  it("SMOKE_VIA=port-forward forwards the gateway, runs the client, then stops the forward", () => {
+    const fake = fakes();
+    const result = runScript("smoke.sh", { ...fake.env, SMOKE_VIA: "port-forward" });
+    expect(result.status, result.stderr).toBe(0);
+    const log = fake.calls();
     expect(log).toContain(
       "kubectl --context kind-userapi -n istio-system port-forward svc/istio-ingressgateway 18080:80",
     );
     expect(log).toContain(
-      "npm run --silent smoke -- --base-url http://127.0.0.1:18080 --requests 400 --v1-weight 10 --v2-weight 90 --wait-seconds 90",
+      "npm run smoke -- --base-url http://127.0.0.1:18080 --requests 400 --v1-weight 25 --v2-weight 75 --wait-seconds 90",
     );
     // The fake port-forward exec'd into `sleep 300`; smoke.sh must have stopped it.
     const pids = readFileSync(`${fake.log}.forwards`, "utf8").split("\n").filter(Boolean);
@@ -426,37 +698,107 @@ describe("the kind flow against fake tools", () => {
     for (const pid of pids) expect(isRunning(Number(pid)), `port-forward ${pid}`).toBe(false);
   });
 
-  it("smoke.sh fails when the smoke client fails", () => {
-    const fake = fakeTools();
-    const result = runScript("smoke.sh", { ...fake.env, FAKE_SMOKE_EXIT: "1" });
+  it("fails when the smoke client fails, and stops the forward", () => {
+    const fake = fakes();
+    const result = runScript("smoke.sh", {
+      ...fake.env,
+      SMOKE_VIA: "port-forward",
+      FAKE_SMOKE_EXIT: "1",
+    });
     expect(result.status).toBe(1);
     const pids = readFileSync(`${fake.log}.forwards`, "utf8").split("\n").filter(Boolean);
     forwardPids.push(...pids.map(Number));
     for (const pid of pids) expect(isRunning(Number(pid)), `port-forward ${pid}`).toBe(false);
   });
 
-  it("kind-e2e.sh runs every step in order and deletes the cluster", () => {
-    const fake = fakeTools();
-    const result = runScript("kind-e2e.sh", { ...fake.env, IMAGE_TAG: "ci" });
+  it("rejects an unknown SMOKE_VIA", () => {
+    const fake = fakes();
+    const result = runScript("smoke.sh", { ...fake.env, SMOKE_VIA: "ingress" });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain("SMOKE_VIA must be nodeport or port-forward");
+  });
+});
+
+describe("kind-e2e.sh", () => {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const sequence = readmeKindSequence(readme);
+  const expected = sequence.map(commandOf).filter((c): c is string => c !== undefined);
+
+  /** A whole run against the fakes, on a non-root Linux host with low inotify limits. */
+  function e2e(extra: Record<string, string> = {}) {
+    const fake = fakes();
+    const result = runScript("kind-e2e.sh", {
+      ...fake.env,
+      ...clusterAnswersFromDist(),
+      FAKE_INOTIFY_LOW: "1",
+      FAKE_UID: "1001",
+      WEBHOOK_RETRY_SECONDS: "0",
+      ...extra,
+    });
+    return { fake, result };
+  }
+  // One default run serves the tests that only read its record (computed on first use).
+  let defaultRun: ReturnType<typeof e2e> | undefined;
+  const recorded = () => {
+    defaultRun ??= e2e();
+    return defaultRun;
+  };
+
+  it("issues the README's kind sequence, command for command, in its order", () => {
+    const { fake, result } = recorded();
     expect(result.status, result.stderr).toBe(0);
-    const steps = calls(fake.log)
-      .map((c) =>
-        [
-          ["docker build", "build"],
-          ["kind create cluster", "kind-up"],
-          ["kind load docker-image userapi:ci", "load-image"],
-          ["istioctl --context kind-userapi install", "install-istio"],
-          ["kubectl --context kind-userapi apply -f", "deploy"],
-          ["istioctl --context kind-userapi analyze", "analyze"],
-          ["npm run --silent smoke", "smoke"],
-          ["kind delete cluster --name userapi", "kind-down"],
-        ].find(([prefix]) => c.startsWith(prefix ?? "")),
+    expect(expected.length).toBeGreaterThan(20);
+    expect(firstMissingInOrder(expected, fake.normalizedCalls())).toBeUndefined();
+  });
+
+  it("the comparison is live: a README step out of order or changed is caught", () => {
+    const { fake } = recorded();
+    const calls = fake.normalizedCalls();
+    const swapped = [...expected];
+    const load = swapped.findIndex((c) => c.startsWith("kind load"));
+    const create = swapped.findIndex((c) => c.startsWith("kind create"));
+    [swapped[load], swapped[create]] = [swapped[create] ?? "", swapped[load] ?? ""];
+    expect(firstMissingInOrder(swapped, calls)).toBeDefined();
+    const changed = expected.map((c) => c.replace("hub=docker.io/istio", "hub=quay.io/istio"));
+    expect(firstMissingInOrder(changed, calls)).toMatch(/^istioctl install/);
+  });
+
+  it("README's sequence starts with the pinned tools, and every wait in it is bounded", () => {
+    expect(sequence[0]).toMatch(/^eval "\$\(scripts\/tools\.sh\)"/);
+    for (const line of sequence) {
+      if (/ rollout status | wait /.test(line)) expect(line).toMatch(/ --timeout=\d+s/);
+      if (line.startsWith("for ")) expect(line).toMatch(/^for i in \$\(seq \d+\); do /);
+    }
+    expect(sequence.join("\n")).not.toContain("port-forward");
+    expect(sequence).toContain(`docker build -t userapi:${VERSION} .`);
+    expect(sequence).toContain("kubectl apply -f dist");
+  });
+
+  it("builds the image userapi:<version>, runs every step in order and deletes the cluster", () => {
+    const { fake, result } = recorded();
+    expect(result.status, result.stderr).toBe(0);
+    const steps = fake
+      .normalizedCalls()
+      .map(
+        (c) =>
+          [
+            [`docker build -t userapi:${VERSION} .`, "build"],
+            ["kind create cluster", "kind-up"],
+            ["kubectl apply -f scripts/kind/metrics-server.yaml", "metrics-server"],
+            [`kind load docker-image userapi:${VERSION}`, "load-image"],
+            ["istioctl install", "install-istio"],
+            ["kubectl apply -f dist", "deploy"],
+            ["istioctl analyze", "analyze"],
+            ["npm run smoke", "smoke"],
+            ["kind delete cluster --name userapi", "kind-down"],
+          ].find(([prefix]) => c.startsWith(prefix ?? "")) ?? [],
       )
-      .filter((step) => step !== undefined)
-      .map((step) => step[1]);
-    expect(steps).toEqual([
+      .map((step) => step[1])
+      .filter((step) => step !== undefined);
+    expect([...new Set(steps)]).toEqual([
       "build",
       "kind-up",
+      "metrics-server",
       "load-image",
       "install-istio",
       "deploy",
@@ -464,38 +806,54 @@ describe("the kind flow against fake tools", () => {
       "smoke",
       "kind-down",
     ]);
-  }, 30_000);
+  });
 
-  it("kind-e2e.sh prints diagnostics and still deletes the cluster when a step fails", () => {
-    const fake = fakeTools();
-    const result = runScript("kind-e2e.sh", {
-      ...fake.env,
-      SKIP_BUILD: "1",
-      FAKE_SMOKE_EXIT: "3",
-    });
+  it("prints diagnostics and still deletes the cluster when a step fails", () => {
+    const { fake, result } = e2e({ SKIP_BUILD: "1", FAKE_SMOKE_EXIT: "3" });
     expect(result.status).toBe(3);
-    const log = calls(fake.log);
+    const log = fake.calls();
     expect(log.some((c) => c.startsWith("docker build"))).toBe(false);
     expect(log).toContain("kubectl --context kind-userapi get events -A --sort-by=.lastTimestamp");
+    expect(log).toContain("kubectl --context kind-userapi -n userapi describe hpa");
     expect(log).toContain(
       "kubectl --context kind-userapi -n userapi logs pod/userapi-v1-abc --all-containers --prefix --tail=300",
     );
     expect(log.at(-1)).toBe("kind delete cluster --name userapi");
     expect(result.stdout).toContain("===== events =====");
-  }, 30_000);
+  });
 
-  it("kind-e2e.sh keeps the cluster with KEEP_CLUSTER=1", () => {
-    const fake = fakeTools();
-    const result = runScript("kind-e2e.sh", { ...fake.env, SKIP_BUILD: "1", KEEP_CLUSTER: "1" });
-    expect(result.status, result.stderr).toBe(0);
-    expect(calls(fake.log).some((c) => c.startsWith("kind delete"))).toBe(false);
-  }, 30_000);
-
-  it("load-image.sh refuses to run without the image built", () => {
-    const fake = fakeTools();
-    writeFileSync(join(fake.bin, "docker"), "#!/usr/bin/env bash\nexit 1\n");
-    const result = runScript("load-image.sh", fake.env);
+  it("stops before creating anything when the pinned tools cannot be had", () => {
+    const fake = fakes();
+    // A kind of another version on PATH, and no reachable download.
+    writeFileSync(
+      join(fake.bin, "kind"),
+      "#!/usr/bin/env bash\necho 'kind v0.20.0 go1.20 linux/amd64'\n",
+    );
+    const result = runScript("kind-e2e.sh", {
+      ...fake.env,
+      SKIP_BUILD: "1",
+      KIND_RELEASES_URL: `file://${temp("no-releases")}`,
+    });
     expect(result.status).not.toBe(0);
-    expect(result.stderr).toContain("image userapi:dev not found locally");
+    // Once, by tools.sh: the flow stops there instead of trying again in kind-up.sh.
+    expect(result.stderr.match(/Installing kind v0\.31\.0/g)).toHaveLength(1);
+    expect(fake.calls().some((c) => / create | apply /.test(c))).toBe(false);
+  });
+
+  it("keeps the cluster with KEEP_CLUSTER=1", () => {
+    const { fake, result } = e2e({ SKIP_BUILD: "1", KEEP_CLUSTER: "1" });
+    expect(result.status, result.stderr).toBe(0);
+    expect(fake.calls().some((c) => c.startsWith("kind delete"))).toBe(false);
+  });
+});
+
+describe("load-image.sh", () => {
+  it("refuses to run without the image built, naming the build command", () => {
+    const fake = fakes();
+    const result = runScript("load-image.sh", { ...fake.env, FAKE_DOCKER_IMAGE_EXIT: "1" });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain(
+      `image userapi:${VERSION} not found locally: build it first (docker build -t userapi:${VERSION} .)`,
+    );
   });
 });

