@@ -5,10 +5,18 @@
  * the chart runs it (read-only, numeric user, no capabilities) against a real
  * Redis container on a network this run created.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { finalUser, parseDockerfile } from "../scripts/docker/dockerfile.js";
 import { runCommand } from "../scripts/docker/engine.js";
@@ -159,6 +167,70 @@ describe("the image's layers", () => {
     expect(size).toBeGreaterThan(50e6);
     expect(size).toBeLessThan(SIZE_GOAL_MB * 1e6);
   });
+});
+
+/** The files Docker sends as build context for `dir`, under its .dockerignore (BuildKit, no image made). */
+async function contextFiles(dir: string): Promise<string[]> {
+  const out = mkdtempSync(join(work, "context-"));
+  await docker(setup, ["build", "--file", "-", "--output", `type=local,dest=${out}`, dir], {
+    input: "FROM scratch\nCOPY . /\n",
+  });
+  const files = readdirSync(out, { recursive: true, withFileTypes: true })
+    .filter((entry) => !entry.isDirectory())
+    .map((entry) => relative(out, join(entry.parentPath, entry.name)))
+    .sort();
+  rmSync(out, { recursive: true, force: true });
+  return files;
+}
+
+describe("the build context (.dockerignore, applied by Docker itself)", () => {
+  it("holds what the Dockerfile copies: package files, .npmrc, scripts/build.ts, api/ without tests", async () => {
+    const files = await contextFiles(ROOT);
+    expect([...new Set(files.map((f) => f.split("/")[0]))].sort()).toEqual([
+      ".npmrc",
+      "api",
+      "package-lock.json",
+      "package.json",
+      "scripts",
+    ]);
+    expect(files.filter((f) => f.startsWith("scripts/"))).toEqual(["scripts/build.ts"]);
+    const api = readdirSync(join(ROOT, "api"), { recursive: true, withFileTypes: true })
+      .filter((entry) => !entry.isDirectory())
+      .map((entry) => relative(ROOT, join(entry.parentPath, entry.name)));
+    const sources = api.filter((f) => !/\.test\.ts$|__snapshots__|\.md$/.test(f));
+    expect(sources.length).toBeGreaterThan(20);
+    expect(files.filter((f) => f.startsWith("api/")).sort()).toEqual(sources.sort());
+  }, 60_000);
+
+  it("keeps out what a working copy may hold: .env, node_modules, tests, snapshots, docs, .git", async () => {
+    const dir = mkdtempSync(join(work, "fake-context-"));
+    const put = (path: string) => {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), "x");
+    };
+    copyFileSync(join(ROOT, ".dockerignore"), join(dir, ".dockerignore"));
+    const kept = ["package.json", "package-lock.json", ".npmrc", "scripts/build.ts", "api/main.ts"];
+    const dropped = [
+      ".env",
+      ".env.local",
+      "api/.env",
+      "node_modules/hono/package.json",
+      "build/api/main.js",
+      "test/support/redis-server.ts",
+      "api/routes/users/users.test.ts",
+      "api/routes/users/__snapshots__/users.test.ts.snap",
+      "api/NOTES.md",
+      "charts/main.ts",
+      "dist/0000-userapi.k8s.yaml",
+      "scripts/smoke/main.ts",
+      ".git/HEAD",
+      "compose.yaml",
+      "README.md",
+      "coverage/index.html",
+    ];
+    for (const path of [...kept, ...dropped]) put(path);
+    expect(await contextFiles(dir)).toEqual([...kept].sort());
+  }, 60_000);
 });
 
 describe("the image's configuration", () => {

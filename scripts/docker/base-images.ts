@@ -134,9 +134,12 @@ export function planStandins(inputs: StandinInputs): StandinPlan {
 
   const redisDockerfile = [
     `FROM ${debianTag}`,
-    "RUN apt-get update \\",
+    // The official image's redis user and group ids (999:1000), so `user: "999:1000"` means the same.
+    "RUN groupadd --gid 1000 redis \\",
+    " && useradd --system --uid 999 --gid redis --home-dir /var/lib/redis --shell /usr/sbin/nologin redis \\",
+    " && apt-get update \\",
     " && apt-get install -y --no-install-recommends redis-server \\",
-    " && rm -rf /var/lib/apt/lists/* \\",
+    " && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \\",
     " && mkdir /data && chown redis:redis /data",
     "COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh",
     "VOLUME /data",
