@@ -20,6 +20,7 @@ import { parse, stringify } from "yaml";
 import { DEFAULTS } from "../charts/config.js";
 import { REDIS_PERSISTENCE_ARGS } from "../charts/lib/redis-persistence.js";
 import { finalUser, parseDockerfile } from "../scripts/docker/dockerfile.js";
+import { composeOverride, NODE_IMAGE_ARG } from "../scripts/docker/project-images.js";
 import {
   compose as composeCommand,
   containerState,
@@ -227,6 +228,15 @@ function portInUse(host: string, port: number): Promise<boolean> {
   });
 }
 
+// Without Docker this is the test that fails, with the reason (e.g. the install hint).
+it("has a Docker engine with Compose", () => {
+  const setup = dockerSetup();
+  expect(setup.compose.length).toBeGreaterThan(0);
+  console.log(
+    `compose: ${setup.compose.join(" ")} on the ${setup.mode} engine ${setup.serverVersion}`,
+  );
+});
+
 describe("the Compose stack, brought up for real", () => {
   const project = `userapi-compose-${uniqueSuffix()}`;
   const volume = `${project}_redis-data`;
@@ -320,6 +330,23 @@ describe("the Compose stack, brought up for real", () => {
     expect(config.services.api?.depends_on).toMatchObject({
       redis: { condition: "service_healthy" },
     });
+  });
+
+  it("takes npm run image:base's override: the same build, on the Node.js image it names", async () => {
+    const file = join(work, "compose.standin.yaml");
+    writeFileSync(file, composeOverride(setup.nodeImage, setup.redisImage));
+    const config = parse(
+      (
+        await composeCommand(setup, ["-f", "compose.yaml", "-f", file, "config"], {
+          cwd: ROOT,
+        })
+      ).stdout,
+    ) as { services: Record<string, Service & { build?: { args?: Record<string, string> } }> };
+    expect(config.services.api?.build).toMatchObject({
+      dockerfile: "Dockerfile",
+      args: { [NODE_IMAGE_ARG]: setup.nodeImage },
+    });
+    expect(config.services.redis?.image).toBe(setup.redisImage);
   });
 
   it("starts the API only after Redis reported healthy", async () => {

@@ -36,7 +36,7 @@ export const STANDIN_REPOSITORY = "userapi-standin";
 /** Where the host keeps its CA bundle (Debian/Ubuntu); a TLS-inspecting proxy's CA is in it. */
 export const HOST_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
 
-/** The paths Debian's slim images leave out; kept out of the Redis layer too (dpkg config). */
+/** The paths Debian's slim images leave out (dpkg's own filter, for what apt installs later). */
 const DPKG_SLIM = [
   "path-exclude=/usr/share/doc/*",
   "path-include=/usr/share/doc/*/copyright",
@@ -44,6 +44,16 @@ const DPKG_SLIM = [
   "path-exclude=/usr/share/info/*",
   "path-exclude=/usr/share/locale/*",
   "path-exclude=/usr/share/lintian/*",
+];
+
+/**
+ * The same paths removed once the root filesystem is built, and the filter
+ * written for later installs. (mmdebstrap's --dpkgopt does both, but filters
+ * every package through a Python process: twice as slow.)
+ */
+const SLIM_HOOKS = [
+  `--customize-hook=cd "$1/usr/share" && rm -rf man/* info/* locale/* lintian/* && find doc -mindepth 1 ! -type d ! -name copyright -delete && find doc -mindepth 1 -type d -empty -delete`,
+  `--customize-hook=printf '%s\\n' ${DPKG_SLIM.map((line) => `'${line}'`).join(" ")} > "$1/etc/dpkg/dpkg.cfg.d/slim"`,
 ];
 
 export interface StandinInputs {
@@ -87,7 +97,7 @@ export function planStandins(inputs: StandinInputs): StandinPlan {
   const mmdebstrapArgs = [
     "--variant=minbase",
     "--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr",
-    ...DPKG_SLIM.map((option) => `--dpkgopt=${option}`),
+    ...SLIM_HOOKS,
     suite,
     "-",
     `deb ${mirror} ${suite} main`,

@@ -112,11 +112,18 @@ export function onPath(name: string, path = process.env.PATH ?? ""): string[] {
  * DOCKER_BUILDKIT=1; a newer client without buildx would silently fall back
  * to the legacy builder, so it is passed over.
  */
-export async function findDockerCli(): Promise<string> {
+export async function findDockerCli(
+  options: {
+    /** Searched for `docker`. @default process.env.PATH */
+    readonly path?: string;
+    /** Tried after PATH (Debian's client when another one comes first). @default ["/usr/bin/docker"] */
+    readonly fallbacks?: readonly string[];
+  } = {},
+): Promise<string> {
   const candidates = [
     ...(process.env.DOCKER_CLI ? [process.env.DOCKER_CLI] : []),
-    ...onPath("docker"),
-    "/usr/bin/docker",
+    ...onPath("docker", options.path),
+    ...(options.fallbacks ?? ["/usr/bin/docker"]),
   ].filter((c, i, all) => all.indexOf(c) === i && existsSync(c));
   if (candidates.length === 0) throw new Error(DOCKER_INSTALL_HINT);
   for (const cli of candidates) {
