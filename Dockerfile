@@ -3,7 +3,10 @@
 # runs with a read-only root filesystem (compose.yaml and the chart enforce it).
 
 # Node.js 24 (Active LTS), pinned by tag and digest so rebuilds are reproducible.
-FROM node:24.12.0-bookworm-slim@sha256:7326fb2dbdce998edd72140946851be64ef4a643e8715e138ca467e8e9d92c99 AS base
+# Without a registry (air-gapped, a mirror), pass another image of the same
+# Node.js version: --build-arg NODE_IMAGE=... (`npm run image:base` makes one).
+ARG NODE_IMAGE=node:24.12.0-bookworm-slim@sha256:7326fb2dbdce998edd72140946851be64ef4a643e8715e138ca467e8e9d92c99
+FROM ${NODE_IMAGE} AS base
 WORKDIR /app
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false \
     NPM_CONFIG_FUND=false \
@@ -15,7 +18,9 @@ COPY package.json package-lock.json .npmrc ./
 RUN npm ci --ignore-scripts
 COPY scripts/build.ts ./scripts/
 COPY api ./api
-RUN npm run build
+# The source map embeds the TypeScript sources, and nothing enables source
+# maps at runtime: it stays out of the image.
+RUN npm run build && rm build/api/main.js.map
 
 # Production dependencies only; its own stage so a source change does not
 # reinstall them and no dev tool reaches the final image.
@@ -28,8 +33,10 @@ ENV NODE_ENV=production \
     PORT=8080 \
     HOST=0.0.0.0
 # Files stay owned by root: the app user can read them but not change them.
-COPY package.json package-lock.json ./
-COPY --from=deps /app/node_modules ./node_modules
+# package.json carries the version the API reports. The bundle holds every
+# dependency except swagger-ui-dist, whose files /docs serves from disk.
+COPY package.json ./
+COPY --from=deps /app/node_modules/swagger-ui-dist ./node_modules/swagger-ui-dist
 COPY --from=build /app/build ./build
 # Numeric so Kubernetes' runAsNonRoot can verify it; not 1337 (Istio's sidecar).
 USER 10001:10001

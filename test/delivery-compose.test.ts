@@ -1,18 +1,35 @@
 /**
- * compose.yaml: valid against the Compose specification's JSON schema, and
+ * compose.yaml: valid against the Compose specification's JSON schema and
  * wired as the issue asks (healthchecks, depends_on service_healthy, a named
- * volume, Redis flags and image shared with the chart, hardening options).
- * `docker compose up` itself cannot run here (no Docker engine).
+ * volume, Redis flags and image shared with the chart, hardening options);
+ * then brought up for real, unmodified, with only the images named by an
+ * override file (the API image the Docker setup built, and the Redis stand-in
+ * on a private dockerd): health, start order, CRUD through the published
+ * port, the smoke client, persistence across down/up, and clean exits.
  */
-import { readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { Ajv2019 } from "ajv/dist/2019.js";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
 import { DEFAULTS } from "../charts/config.js";
 import { REDIS_PERSISTENCE_ARGS } from "../charts/lib/redis-persistence.js";
-import { parseDockerfile } from "../scripts/dockerless-build.js";
+import { finalUser, parseDockerfile } from "../scripts/docker/dockerfile.js";
+import { composeOverride, NODE_IMAGE_ARG } from "../scripts/docker/project-images.js";
+import {
+  compose as composeCommand,
+  containerState,
+  type DockerSetup,
+  docker,
+  dockerSetup,
+  uniqueSuffix,
+  waitHealthy,
+} from "./support/docker.js";
 import { type RedisServer, startRedisServer } from "./support/redis-server.js";
 
 const require = createRequire(import.meta.url);
@@ -44,7 +61,8 @@ interface ComposeFile {
   volumes?: Record<string, unknown>;
 }
 
-const text = readFileSync("compose.yaml", "utf8");
+const ROOT = resolve(import.meta.dirname, "..");
+const text = readFileSync(join(ROOT, "compose.yaml"), "utf8");
 const compose = parse(text) as ComposeFile;
 const api = compose.services.api as Service;
 const redis = compose.services.redis as Service;
@@ -152,19 +170,17 @@ describe("compose.yaml", () => {
   });
 
   it("runs the API as the Dockerfile's numeric user, read-only, with no capabilities", () => {
-    const dockerUser = parseDockerfile(readFileSync("Dockerfile", "utf8"))
-      .final.instructions.filter((i) => i.getKeyword() === "USER")
-      .at(-1)
-      ?.getArgumentsContent();
-    expect(api.user).toBe(dockerUser);
+    expect(api.user).toBe(finalUser(parseDockerfile(readFileSync("Dockerfile", "utf8"))));
     expect(api.read_only).toBe(true);
     expect(api.cap_drop).toEqual(["ALL"]);
     expect(api.security_opt).toContain("no-new-privileges:true");
   });
 
-  it("runs Redis read-only too, its only writes going to the volume", () => {
+  it("runs Redis read-only too, as the image's redis user with no capabilities", () => {
     expect(redis.read_only).toBe(true);
+    expect(redis.user).toBe("999:1000");
     expect(redis.cap_drop).toEqual(["ALL"]);
+    expect(redis).not.toHaveProperty("cap_add");
     expect(redis.security_opt).toContain("no-new-privileges:true");
   });
 });
@@ -189,4 +205,218 @@ describe("compose.yaml's Redis command", () => {
     expect(await client.config("GET", "appendonly")).toEqual(["appendonly", "yes"]);
     expect(await client.config("GET", "appendfsync")).toEqual(["appendfsync", "everysec"]);
   });
+});
+
+/** The published address compose.yaml gives the API. */
+const PUBLISHED = "127.0.0.1:8080";
+const BASE_URL = `http://${PUBLISHED}`;
+
+function portInUse(host: string, port: number): Promise<boolean> {
+  return new Promise((r) => {
+    const socket = new Socket();
+    socket.setTimeout(1000);
+    socket.once("connect", () => {
+      socket.destroy();
+      r(true);
+    });
+    socket.once("error", () => r(false));
+    socket.once("timeout", () => {
+      socket.destroy();
+      r(false);
+    });
+    socket.connect(port, host);
+  });
+}
+
+// Without Docker this is the test that fails, with the reason (e.g. the install hint).
+it("has a Docker engine with Compose", () => {
+  const setup = dockerSetup();
+  expect(setup.compose.length).toBeGreaterThan(0);
+  console.log(
+    `compose: ${setup.compose.join(" ")} on the ${setup.mode} engine ${setup.serverVersion}`,
+  );
+});
+
+describe("the Compose stack, brought up for real", () => {
+  const project = `userapi-compose-${uniqueSuffix()}`;
+  const volume = `${project}_redis-data`;
+  let setup: DockerSetup;
+  let work: string;
+  let override: string;
+  const timings: string[] = [];
+
+  const stack = (args: readonly string[], timeoutMs = 180_000) =>
+    composeCommand(
+      setup,
+      ["--project-name", project, "-f", "compose.yaml", "-f", override, ...args],
+      {
+        cwd: ROOT,
+        timeoutMs,
+      },
+    );
+  const containerOf = async (service: string) => {
+    const id = (await stack(["ps", "-q", service])).stdout.trim();
+    if (!id) throw new Error(`no ${service} container in ${project}`);
+    return id;
+  };
+  const volumeExists = async () =>
+    (await docker(setup, ["volume", "ls", "--quiet", "--filter", `name=${volume}`])).stdout
+      .split("\n")
+      .includes(volume);
+
+  /** `up -d` (a no-op on a running stack), then both healthy; records how long a labelled one took. */
+  async function up(label?: string): Promise<{ api: string; redis: string }> {
+    const started = Date.now();
+    await stack(["up", "--detach", "--no-build"]);
+    const redis = await containerOf("redis");
+    const api = await containerOf("api");
+    await waitHealthy(setup, redis);
+    const redisSeconds = (Date.now() - started) / 1000;
+    await waitHealthy(setup, api);
+    const apiSeconds = (Date.now() - started) / 1000;
+    if (label) {
+      timings.push(
+        `${label}: redis healthy ${redisSeconds.toFixed(1)} s, api ${apiSeconds.toFixed(1)} s`,
+      );
+    }
+    return { api, redis };
+  }
+
+  const send = (method: string, path: string, body?: object) =>
+    fetch(`${BASE_URL}${path}`, {
+      method,
+      headers: body ? { "content-type": "application/json" } : {},
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+
+  let first: { api: string; redis: string };
+  let redisHealthyAt: number;
+
+  beforeAll(async () => {
+    setup = dockerSetup();
+    if (await portInUse("127.0.0.1", 8080)) {
+      throw new Error(
+        `${PUBLISHED} is in use: compose.yaml publishes the API there; stop what listens on it`,
+      );
+    }
+    work = mkdtempSync(join(tmpdir(), "userapi-compose-"));
+    override = join(work, "compose.images.yaml");
+    // Only the image names change: the API image the setup built, and the Redis to run.
+    writeFileSync(
+      override,
+      stringify({
+        services: { api: { image: setup.apiImage }, redis: { image: setup.redisImage } },
+      }),
+    );
+    first = await up("first up");
+    const redisHealth = (await containerState(setup, first.redis)).Health;
+    const firstHealthy = redisHealth?.Log.find((entry) => entry.ExitCode === 0);
+    redisHealthyAt = firstHealthy ? Date.parse(firstHealthy.End) : Number.NaN;
+  }, 240_000);
+
+  afterAll(async () => {
+    if (setup && override) {
+      await stack(["down", "--volumes", "--remove-orphans"], 120_000).catch(() => undefined);
+    }
+    if (work) rmSync(work, { recursive: true, force: true });
+    if (timings.length > 0) console.log(`compose: ${timings.join("; ")}`);
+  });
+
+  it("uses compose.yaml's services with only the images replaced", async () => {
+    const config = parse((await stack(["config"])).stdout) as ComposeFile;
+    expect(config.services.api?.image).toBe(setup.apiImage);
+    expect(config.services.redis?.image).toBe(setup.redisImage);
+    expect(config.services.api?.read_only).toBe(true);
+    expect(config.services.api?.depends_on).toMatchObject({
+      redis: { condition: "service_healthy" },
+    });
+  });
+
+  it("takes npm run image:base's override: the same build, on the Node.js image it names", async () => {
+    const file = join(work, "compose.standin.yaml");
+    writeFileSync(file, composeOverride(setup.nodeImage, setup.redisImage));
+    const config = parse(
+      (
+        await composeCommand(setup, ["-f", "compose.yaml", "-f", file, "config"], {
+          cwd: ROOT,
+        })
+      ).stdout,
+    ) as { services: Record<string, Service & { build?: { args?: Record<string, string> } }> };
+    expect(config.services.api?.build).toMatchObject({
+      dockerfile: "Dockerfile",
+      args: { [NODE_IMAGE_ARG]: setup.nodeImage },
+    });
+    expect(config.services.redis?.image).toBe(setup.redisImage);
+  });
+
+  it("starts the API only after Redis reported healthy", async () => {
+    const apiStarted = Date.parse((await containerState(setup, first.api)).StartedAt);
+    expect(redisHealthyAt).not.toBeNaN();
+    expect(apiStarted).toBeGreaterThanOrEqual(redisHealthyAt);
+  });
+
+  it("serves a CRUD round trip through the published port", async () => {
+    const username = `compose-${uniqueSuffix()}`;
+    const created = await send("POST", "/user", { username, firstname: "Com", lastname: "Pose" });
+    expect(created.status).toBe(201);
+    expect((await send("GET", `/user/${username}`)).status).toBe(200);
+    const patched = await send("PATCH", `/user/${username}`, { email: `${username}@example.com` });
+    expect(await patched.json()).toMatchObject({ email: `${username}@example.com` });
+    expect((await send("DELETE", `/user/${username}`)).status).toBe(204);
+    expect((await send("GET", `/user/${username}`)).status).toBe(404);
+  });
+
+  it("passes the smoke client, run as a new user would (single mode)", async () => {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "scripts/smoke/main.ts", "--base-url", BASE_URL],
+      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let output = "";
+    child.stdout.on("data", (c: Buffer) => {
+      output += c.toString();
+    });
+    child.stderr.on("data", (c: Buffer) => {
+      output += c.toString();
+    });
+    const code = await new Promise<number | null>((r) => child.once("exit", r));
+    expect(output).toContain("smoke: single mode");
+    expect(output).toMatch(/smoke: all \d+ checks passed/);
+    expect(code).toBe(0);
+  }, 60_000);
+
+  it("keeps data across down and up (named volume); both containers exit 0", async () => {
+    const running = await up();
+    const username = `persist-${uniqueSuffix()}`;
+    expect(
+      (await send("POST", "/user", { username, firstname: "Per", lastname: "Sist" })).status,
+    ).toBe(201);
+    await stack(["stop"]);
+    for (const [service, id] of Object.entries(running)) {
+      const state = await containerState(setup, id);
+      expect({ service, exit: state.ExitCode, oom: state.OOMKilled }).toEqual({
+        service,
+        exit: 0,
+        oom: false,
+      });
+    }
+    await stack(["down"]);
+    expect(await volumeExists()).toBe(true);
+    await up("up after down");
+    const read = await send("GET", `/user/${username}`);
+    expect(read.status).toBe(200);
+    expect(await read.json()).toMatchObject({ username, firstname: "Per" });
+  }, 180_000);
+
+  it("loses the data with down -v, which removes the volume", async () => {
+    await up();
+    const username = `gone-${uniqueSuffix()}`;
+    expect(
+      (await send("POST", "/user", { username, firstname: "Go", lastname: "Ne" })).status,
+    ).toBe(201);
+    await stack(["down", "--volumes"]);
+    expect(await volumeExists()).toBe(false);
+    await up("up after down -v");
+    expect((await send("GET", `/user/${username}`)).status).toBe(404);
+  }, 180_000);
 });

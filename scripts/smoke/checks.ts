@@ -2,6 +2,11 @@
  * The smoke test itself: one sequence of HTTP checks against a running API,
  * directly or through the Istio ingress gateway. Each check reports a result
  * as it finishes; the run stops early only when the API never becomes healthy.
+ *
+ * Only public paths are used (those the gateway publishes): /health, then
+ * GET /user?limit=1 to prove Redis answers, then the checks. In split mode
+ * they include the v1/v2 weights and x-version routing; in single mode (one
+ * server: npm start, Compose) every answer must come from one version.
  */
 import { type HttpClient, type HttpResponse, headerValue } from "./http-client.js";
 import type { SmokeOptions } from "./options.js";
@@ -16,6 +21,8 @@ export interface CheckResult {
 export interface SmokeDeps {
   readonly client: HttpClient;
   readonly report: (result: CheckResult) => void;
+  /** Informational lines (which mode auto chose and why). */
+  readonly note?: (line: string) => void;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly now?: () => number;
 }
@@ -36,11 +43,30 @@ function describe(res: HttpResponse): string {
   return `${res.status} ${body}`.trim();
 }
 
+/**
+ * Auto mode's choice: split when the API answers as one of the canary's
+ * tracks (v1, v2), single otherwise (e.g. the package version from npm start).
+ */
+export function chooseMode(
+  mode: SmokeOptions["mode"],
+  appVersion: string,
+): { mode: "single" | "split"; reason: string } {
+  if (mode !== "auto") return { mode, reason: `--mode ${mode}` };
+  const track = (TRACKS as readonly string[]).includes(appVersion);
+  return track
+    ? { mode: "split", reason: `the API answers as ${appVersion}, a canary track` }
+    : {
+        mode: "single",
+        reason: `the API answers as ${JSON.stringify(appVersion)}, not v1 or v2 (--mode split to require the canary)`,
+      };
+}
+
 /** Runs every check; resolves to all results (also passed to `report` one by one). */
 export async function runSmoke(options: SmokeOptions, deps: SmokeDeps): Promise<CheckResult[]> {
   const { client } = deps;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const now = deps.now ?? Date.now;
+  const note = deps.note ?? (() => undefined);
   const results: CheckResult[] = [];
   const record = (name: string, ok: boolean, detail: string): boolean => {
     const result = { name, ok, detail };
@@ -54,16 +80,18 @@ export async function runSmoke(options: SmokeOptions, deps: SmokeDeps): Promise<
   const poll = async (path: string, accept: (res: HttpResponse) => boolean) => {
     let attempts = 0;
     let last = "no answer";
+    let answer: HttpResponse | undefined;
     for (;;) {
       attempts++;
       try {
         const res = await client.request({ path });
-        if (accept(res)) return { ok: true, attempts, last: describe(res) };
+        if (accept(res)) return { ok: true, attempts, last: describe(res), res };
         last = describe(res);
+        answer = res;
       } catch (error) {
         last = error instanceof Error ? error.message : String(error);
       }
-      if (now() >= deadline) return { ok: false, attempts, last };
+      if (now() >= deadline) return { ok: false, attempts, last, res: answer };
       await sleep(1000);
     }
   };
@@ -74,26 +102,41 @@ export async function runSmoke(options: SmokeOptions, deps: SmokeDeps): Promise<
   ) {
     return results;
   }
-  const ready = await poll(
-    "/ready",
-    (res) => res.status === 200 && (res.json as { status?: unknown })?.status === "ok",
-  );
+  // A page of users comes from Redis: this proves the store answers, through public paths only.
+  const store = await poll("/user?limit=1", (res) => res.status === 200);
   record(
-    "GET /ready answers 200 {status: ok}",
-    ready.ok,
-    `${ready.last} (attempt ${ready.attempts})`,
+    "GET /user?limit=1 answers 200 (Redis answers)",
+    store.ok,
+    `${store.last.slice(0, 120)} (attempt ${store.attempts})`,
   );
+
+  const chosen = chooseMode(
+    options.mode,
+    health.res ? headerValue(health.res, VERSION_HEADER) : "",
+  );
+  note(`${chosen.mode} mode: ${chosen.reason}`);
 
   await crudRoundTrip(client, record);
 
-  const split = await fanOut(options.requests, () => client.request({ path: "/health" }));
-  const failed = split.filter((r) => !("res" in r) || r.res.status !== 200);
+  const plain = await fanOut(options.requests, () => client.request({ path: "/health" }));
+  const failed = plain.filter((r) => !("res" in r) || r.res.status !== 200);
   record(
     `${options.requests} requests without x-version answer 200`,
     failed.length === 0,
     failed.length === 0 ? "all 200" : `${failed.length} failed, e.g. ${outcome(failed[0])}`,
   );
-  const versions = split.map((r) => ("res" in r ? headerValue(r.res, VERSION_HEADER) : "(error)"));
+  const versions = plain.map((r) => ("res" in r ? headerValue(r.res, VERSION_HEADER) : "(error)"));
+
+  if (chosen.mode === "single") {
+    const seen = [...new Set(versions)];
+    record(
+      "every answer comes from one version",
+      seen.length === 1 && seen[0] !== "" && seen[0] !== "(error)",
+      `x-app-version: ${seen.map((v) => JSON.stringify(v)).join(", ")}`,
+    );
+    return results;
+  }
+
   const verdict = judgeSplit(versions, options.v1Weight);
   record(
     `traffic split matches ${options.v1Weight}/${options.v2Weight} (v1/v2)`,

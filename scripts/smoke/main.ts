@@ -21,14 +21,18 @@ async function main(): Promise<number> {
   }
 
   console.log(
-    `smoke: ${options.baseUrl}${options.host ? ` (Host: ${options.host})` : ""}, ` +
-      `${options.requests} split requests, expecting v1 ${options.v1Weight}% / v2 ${options.v2Weight}%`,
+    `smoke: ${options.baseUrl}${options.host ? ` (Host: ${options.host})` : ""}, mode ${options.mode}, ` +
+      `${options.requests} requests` +
+      (options.mode === "single"
+        ? ""
+        : `, split expected v1 ${options.v1Weight}% / v2 ${options.v2Weight}%`),
   );
   const client = createHttpClient(options);
   try {
     const results = await runSmoke(options, {
       client,
       report: (r) => console.log(`${r.ok ? "PASS" : "FAIL"}  ${r.name}\n      ${r.detail}`),
+      note: (line) => console.log(`smoke: ${line}`),
     });
     const failed = results.filter((r) => !r.ok);
     if (failed.length === 0 && results.length > 0) {

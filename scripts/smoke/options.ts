@@ -19,6 +19,9 @@ const SmokeOptionsSchema = z
     waitSeconds: count(0, 3600).default(30),
     timeoutMs: count(100, 120_000).default(5000),
     host: z.string().min(1).optional(),
+    mode: z
+      .enum(["auto", "single", "split"], { error: "must be auto, single or split" })
+      .default("auto"),
   })
   .strict()
   .superRefine((options, ctx) => {
@@ -41,11 +44,15 @@ export class UsageError extends Error {
 export const USAGE = `Usage: npm run smoke -- --base-url URL [options]
 
   --base-url URL        API (or Istio ingress gateway) to test, e.g. http://127.0.0.1:8080
-  --requests N          requests without x-version for the split check (default 200)
+  --mode MODE           split: the v1/v2 canary (weights, x-version routing);
+                        single: one server (npm start, Compose);
+                        auto (default): split when a split flag below is given or the
+                        API answers as v1 or v2 (x-app-version), single otherwise
+  --requests N          requests without x-version (the split check; single: all 200)
   --v1-weight W         expected percentage answered by v1 (default 25)
   --v2-weight W         expected percentage answered by v2 (default 75)
   --header-requests N   requests with x-version: v1 and with v2, each (default 20)
-  --wait-seconds S      keep retrying GET /health this long before failing (default 30)
+  --wait-seconds S      keep retrying GET /health and GET /user?limit=1 this long (default 30)
   --timeout-ms MS       per-request timeout (default 5000)
   --host NAME           Host header to send (when the Gateway matches on host)
   --help                show this text`;
@@ -59,7 +66,11 @@ const FLAG_TO_FIELD: Record<string, string> = {
   "wait-seconds": "waitSeconds",
   "timeout-ms": "timeoutMs",
   host: "host",
+  mode: "mode",
 };
+
+/** Flags that only make sense for the v1/v2 split: giving one makes auto mean split. */
+const SPLIT_FLAGS = ["v1-weight", "v2-weight", "header-requests"];
 const FIELD_TO_FLAG = Object.fromEntries(
   Object.entries(FLAG_TO_FIELD).map(([flag, field]) => [field, `--${flag}`]),
 );
@@ -90,6 +101,11 @@ export function parseSmokeArgs(argv: readonly string[]): SmokeOptions | { help: 
     if (value !== undefined) input[field] = value;
   }
   if (input.baseUrl === undefined) throw new UsageError("--base-url is required");
+  const splitFlag = SPLIT_FLAGS.find((flag) => parsed.values[flag] !== undefined);
+  if (splitFlag && input.mode === "single") {
+    throw new UsageError(`--${splitFlag}: applies only to the v1/v2 split (--mode split)`);
+  }
+  if (splitFlag && input.mode === undefined) input.mode = "split";
 
   const result = SmokeOptionsSchema.safeParse(input);
   if (!result.success) {
