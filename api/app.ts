@@ -6,18 +6,24 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Logger } from "pino";
 import { Registry } from "prom-client";
 import { handleError } from "./lib/error-handler.js";
+import { registerImplicitMethods } from "./lib/implicit-methods.js";
 import { allowedMethodsFor } from "./lib/method-not-allowed.js";
 import { problemResponse } from "./lib/problem.js";
 import type { AppBindings } from "./lib/types.js";
 import { validationHook } from "./lib/validation-hook.js";
 import { bodyLimit } from "./middleware/body-limit.js";
+import { implementedMethodsOnly } from "./middleware/implemented-methods.js";
 import { initializeRequestSeries, registerMetrics } from "./middleware/metrics.js";
 import { requestLifecycle } from "./middleware/request-lifecycle.js";
+import { limitRequestTarget } from "./middleware/request-target.js";
 import { requireHost } from "./middleware/require-host.js";
 import { registerDocs } from "./routes/docs/docs.index.js";
 import { createMetaRouter } from "./routes/meta/meta.index.js";
 import { createUsersRouter } from "./routes/users/users.index.js";
+import { JSON_MEDIA_TYPE, MERGE_PATCH_MEDIA_TYPE } from "./routes/users/users.routes.js";
 import type { UserStore } from "./store/user-store.js";
+
+const PATCH_MEDIA_TYPES = [JSON_MEDIA_TYPE, MERGE_PATCH_MEDIA_TYPE];
 
 /** Every request body, however it is sent (chunked included), is capped here. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -43,6 +49,8 @@ export function createApp(options: AppOptions): OpenAPIHono<AppBindings> {
 
   const metrics = registerMetrics(registry, store);
   app.use(requestLifecycle({ version, logger, metrics, isDraining }));
+  app.use(implementedMethodsOnly);
+  app.use(limitRequestTarget);
   app.use(requireHost);
   app.use(
     bodyLimit(MAX_BODY_BYTES, (c) =>
@@ -60,7 +68,9 @@ export function createApp(options: AppOptions): OpenAPIHono<AppBindings> {
     }),
   );
   app.route("/", createUsersRouter({ store, now: options.now ?? Date.now }));
-  initializeRequestSeries(metrics, registerDocs(app, { title: "userapi", version }));
+  const docs = registerDocs(app, { title: "userapi", version });
+  registerImplicitMethods(app, PATCH_MEDIA_TYPES.join(", "));
+  initializeRequestSeries(metrics, docs.publish());
 
   const allowedMethods = allowedMethodsFor(app.routes);
   app.notFound((c) => {

@@ -10,7 +10,11 @@ import { pino } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { createApp } from "./app.js";
 import { EnvError, parseEnv } from "./env.js";
-import { clientErrorResponse, invalidRequestResponse } from "./lib/client-error.js";
+import {
+  clientErrorResponse,
+  invalidRequestResponse,
+  writeExpectationFailed,
+} from "./lib/client-error.js";
 import { readPackageVersion } from "./lib/version.js";
 import { createStore } from "./store/create-store.js";
 
@@ -71,6 +75,11 @@ server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
   }
   logger.info({ code: error.code }, "rejected a malformed request");
   socket.end(response);
+});
+// Node would answer an unknown Expect with a bare 417; answer it in the contract's shape.
+server.on("checkExpectation", (req, res) => {
+  logger.info({ expect: req.headers.expect?.slice(0, 100) }, "refused an expectation");
+  writeExpectationFailed(res, req.headers.expect ?? "", { version, requestId: randomUUID() });
 });
 server.on("error", (error) => {
   logger.fatal({ err: error }, "server error");

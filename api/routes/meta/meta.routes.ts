@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { jsonContent, problemResponses } from "../../lib/responses.js";
+import { badRequest, jsonContent, problemResponses } from "../../lib/responses.js";
 
 const tags = ["meta"];
 
@@ -23,27 +23,35 @@ export const ReadinessSchema = z
 export const serviceInfo = createRoute({
   method: "get",
   path: "/",
+  operationId: "getServiceInfo",
   tags,
   summary: "Service name, version and where the docs are",
-  responses: { 200: jsonContent(ServiceInfoSchema, "Service information"), ...problemResponses() },
+  responses: {
+    200: jsonContent(ServiceInfoSchema, "Service information"),
+    ...badRequest(),
+    ...problemResponses(),
+  },
 });
 
 export const health = createRoute({
   method: "get",
   path: "/health",
+  operationId: "getHealth",
   tags,
   summary: "Liveness: the process serves requests (never touches Redis)",
-  responses: { 200: jsonContent(HealthSchema, "Alive"), ...problemResponses() },
+  responses: { 200: jsonContent(HealthSchema, "Alive"), ...badRequest(), ...problemResponses() },
 });
 
 export const ready = createRoute({
   method: "get",
   path: "/ready",
+  operationId: "getReadiness",
   tags,
   summary: "Readiness: the store answers; 503 while it does not or while shutting down",
   responses: {
     200: jsonContent(ReadinessSchema, "Ready to serve /user requests"),
     503: jsonContent(ReadinessSchema, "Not ready: the store is down or the process is draining"),
+    ...badRequest(),
     ...problemResponses(),
   },
 });
@@ -51,6 +59,7 @@ export const ready = createRoute({
 export const metrics = createRoute({
   method: "get",
   path: "/metrics",
+  operationId: "getMetrics",
   tags,
   summary: "Prometheus metrics (text exposition format)",
   responses: {
@@ -58,6 +67,7 @@ export const metrics = createRoute({
       description: "Metrics",
       content: { "text/plain": { schema: z.string().openapi({ example: "http_requests_total" }) } },
     },
+    ...badRequest(),
     ...problemResponses(),
   },
 });

@@ -87,25 +87,64 @@ describe("meta routes", () => {
     expect(doc.info.version).toBe(TEST_VERSION);
     const statuses = (path: string, method: string) =>
       Object.keys(doc.paths[path]?.[method]?.responses ?? {}).sort();
-    expect(statuses("/", "get")).toEqual(["200", "500"]);
-    expect(statuses("/health", "get")).toEqual(["200", "500"]);
-    expect(statuses("/ready", "get")).toEqual(["200", "500", "503"]);
-    expect(statuses("/metrics", "get")).toEqual(["200", "500"]);
+    const meta = ["200", "400", "413", "500"];
+    expect(statuses("/", "get")).toEqual(meta);
+    expect(statuses("/health", "get")).toEqual(meta);
+    expect(statuses("/ready", "get")).toEqual([...meta, "503"]);
+    expect(statuses("/metrics", "get")).toEqual(meta);
     expect(statuses("/user", "post")).toEqual(["201", "400", "409", "413", "415", "500", "503"]);
-    expect(statuses("/user", "get")).toEqual(["200", "400", "500", "503"]);
-    expect(statuses("/user/{username}", "get")).toEqual(["200", "400", "404", "500", "503"]);
+    expect(statuses("/user", "get")).toEqual(["200", "400", "413", "500", "503"]);
+    expect(statuses("/user/{username}", "get")).toEqual([
+      "200",
+      "304",
+      "400",
+      "404",
+      "413",
+      "500",
+      "503",
+    ]);
     for (const method of ["put", "patch"]) {
       expect(statuses("/user/{username}", method)).toEqual([
         "200",
         "400",
         "404",
+        "412",
         "413",
         "415",
         "500",
         "503",
       ]);
     }
-    expect(statuses("/user/{username}", "delete")).toEqual(["204", "400", "404", "500", "503"]);
+    expect(statuses("/user/{username}", "delete")).toEqual([
+      "204",
+      "400",
+      "404",
+      "412",
+      "413",
+      "500",
+      "503",
+    ]);
+    for (const [path, item] of Object.entries(doc.paths) as [string, AnyJson][]) {
+      expect(Object.keys(item), path).toContain("options");
+      expect(item.options.responses["204"].headers.Allow.required).toBe(true);
+      if (item.get !== undefined)
+        expect(Object.keys(item.head.responses)).toEqual(Object.keys(item.get.responses));
+      for (const operation of Object.values(item) as AnyJson[]) {
+        expect(operation.operationId, path).toMatch(/^[a-z][A-Za-z]+$/);
+      }
+    }
+    expect(Object.keys(doc.components.responses).sort()).toEqual([
+      "ExpectationFailed",
+      "HeaderFieldsTooLarge",
+      "MethodNotAllowed",
+      "NotFound",
+      "NotImplemented",
+      "RequestTimeout",
+      "UriTooLong",
+    ]);
+    expect(doc.info.contact).toBeDefined();
+    expect(doc.info.license.name).toBe("MIT");
+    expect(doc.servers).toEqual([expect.objectContaining({ url: "/" })]);
     expect(doc.paths["/openapi.json"]).toBeDefined();
     expect(doc.paths["/docs"]).toBeDefined();
   });

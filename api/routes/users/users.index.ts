@@ -1,4 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { registerRoute } from "../../lib/openapi-route.js";
 import type { AppBindings } from "../../lib/types.js";
 import { validationHook } from "../../lib/validation-hook.js";
 import { createUserHandlers, type UserHandlerDeps } from "./users.handlers.js";
@@ -6,11 +7,12 @@ import * as routes from "./users.routes.js";
 
 export function createUsersRouter(deps: UserHandlerDeps) {
   const handlers = createUserHandlers(deps);
-  return new OpenAPIHono<AppBindings>({ defaultHook: validationHook })
-    .openapi(routes.createUser, handlers.createUser)
-    .openapi(routes.listUsers, handlers.listUsers)
-    .openapi(routes.getUser, handlers.getUser)
-    .openapi(routes.replaceUser, handlers.replaceUser)
-    .openapi(routes.patchUser, handlers.patchUser)
-    .openapi(routes.deleteUser, handlers.deleteUser);
+  const router = new OpenAPIHono<AppBindings>({ defaultHook: validationHook });
+  registerRoute(router, routes.createUser, handlers.createUser);
+  registerRoute(router, routes.listUsers, handlers.listUsers);
+  registerRoute(router, routes.getUser, handlers.getUser);
+  registerRoute(router, routes.replaceUser, handlers.replaceUser);
+  registerRoute(router, routes.patchUser, handlers.patchUser);
+  registerRoute(router, routes.deleteUser, handlers.deleteUser);
+  return router;
 }

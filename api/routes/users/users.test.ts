@@ -316,11 +316,11 @@ describe.each(STORE_KINDS)("/user routes over the $name store", (kind) => {
     });
 
     it.each([
-      ["PUT", "/user", "GET, HEAD, POST"],
-      ["DELETE", "/user", "GET, HEAD, POST"],
-      ["POST", "/user/alice", "DELETE, GET, HEAD, PATCH, PUT"],
-      ["POST", "/health", "GET, HEAD"],
-      ["DELETE", "/metrics", "GET, HEAD"],
+      ["PUT", "/user", "GET, HEAD, OPTIONS, POST"],
+      ["DELETE", "/user", "GET, HEAD, OPTIONS, POST"],
+      ["POST", "/user/alice", "DELETE, GET, HEAD, OPTIONS, PATCH, PUT"],
+      ["POST", "/health", "GET, HEAD, OPTIONS"],
+      ["DELETE", "/metrics", "GET, HEAD, OPTIONS"],
     ])("returns 405 with Allow for %s %s", async (method, path, allow) => {
       const response = await app.request(path, { method });
       await expectProblem(response, 405);
