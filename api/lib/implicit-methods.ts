@@ -7,6 +7,7 @@
  */
 import { type OpenAPIHono, type RouteConfig, z } from "@hono/zod-openapi";
 import { allowedMethodsFor } from "./method-not-allowed.js";
+import { badRequest, problemResponses } from "./responses.js";
 import type { AppBindings } from "./types.js";
 
 const ALLOW_HEADER = {
@@ -47,8 +48,12 @@ export function registerImplicitMethods(app: OpenAPIHono<AppBindings>, patchType
       operationId: optionsOperationId(openApiPath),
       tags: template.tags ?? [],
       summary: "The methods this path answers (Allow)",
+      description:
+        "Answers 204 with `Allow` (and `Accept-Patch` where PATCH is allowed); path parameters are not checked.",
       ...(params === undefined ? {} : { request: { params } }),
       responses: {
+        ...badRequest(),
+        ...problemResponses(),
         204: {
           description: "No content; `Allow` lists the methods",
           headers: {
@@ -116,6 +121,7 @@ function headOf(route: RouteConfig): RouteConfig {
     method: "head",
     operationId: `${route.operationId ?? "get"}Head`,
     summary: `${route.summary ?? ""} (headers only)`.trim(),
+    description: "The GET operation's status and headers, without the body.",
     responses,
   };
 }

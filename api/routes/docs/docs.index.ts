@@ -115,6 +115,41 @@ implements nowhere, 408, 414, 417 and 431 when the request itself is refused bef
 operation does not list are rejected with 400. Every response carries \`x-app-version\` and
 \`x-request-id\`.`;
 
+/** Refusals any request can get, whatever the operation: referenced from every operation. */
+const REFUSALS = {
+  408: "RequestTimeout",
+  414: "UriTooLong",
+  417: "ExpectationFailed",
+  431: "HeaderFieldsTooLarge",
+} as const;
+
+/** The document with every operation also listing `REFUSALS`. */
+function withRefusals(document: OpenAPIObject): OpenAPIObject {
+  const refusals = Object.fromEntries(
+    Object.entries(REFUSALS).map(([status, name]) => [
+      status,
+      { $ref: `#/components/responses/${name}` },
+    ]),
+  );
+  const paths = Object.fromEntries(
+    Object.entries(document.paths ?? {}).map(([path, item]) => [
+      path,
+      Object.fromEntries(
+        Object.entries(item).map(([method, operation]) => [
+          method,
+          HTTP_METHODS.includes(method as (typeof HTTP_METHODS)[number])
+            ? { ...operation, responses: byStatus({ ...refusals, ...operation.responses }) }
+            : operation,
+        ]),
+      ),
+    ]),
+  );
+  return { ...document, paths };
+}
+
+const byStatus = <T>(responses: Record<string, T>) =>
+  Object.fromEntries(Object.entries(responses).sort(([a], [b]) => a.localeCompare(b)));
+
 export interface PublishedDocs {
   /** Builds the document (call once every route is registered) and returns its operations. */
   publish(): DocumentedOperation[];
@@ -134,6 +169,8 @@ export function registerDocs(
     operationId: "getOpenApiDocument",
     tags: ["meta"],
     summary: "This OpenAPI 3.1 document",
+    description:
+      "Generated from the zod schemas that validate requests, so it states every rule the server enforces.",
     responses: {
       200: {
         description: "OpenAPI document",
@@ -149,6 +186,7 @@ export function registerDocs(
     operationId: "getDocs",
     tags: ["meta"],
     summary: "Swagger UI for this API",
+    description: "Served from this server (no CDN) under a strict Content-Security-Policy.",
     responses: {
       200: { description: "HTML page", content: { "text/html": { schema: { type: "string" } } } },
       ...badRequest(),
@@ -219,13 +257,17 @@ export function registerDocs(
           license: { name: "MIT", url: "https://spdx.org/licenses/MIT.html" },
         },
         servers: [{ url: "/", description: "The server that serves this document" }],
+        // No authentication yet: an explicit empty requirement, not an omission.
+        security: [],
         tags: [
           { name: "users", description: "The user resource" },
           { name: "meta", description: "Service information, probes, metrics and these docs" },
         ],
       });
-      documentJson = JSON.stringify(document);
-      return documentedOperations(document);
+      // Series for the statuses the app's routes answer; refusals before routing are labelled "unmatched".
+      const operations = documentedOperations(document);
+      documentJson = JSON.stringify(withRefusals(document));
+      return operations;
     },
   };
 }

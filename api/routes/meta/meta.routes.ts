@@ -26,6 +26,7 @@ export const serviceInfo = createRoute({
   operationId: "getServiceInfo",
   tags,
   summary: "Service name, version and where the docs are",
+  description: "The same version the `x-app-version` header carries.",
   responses: {
     200: jsonContent(ServiceInfoSchema, "Service information"),
     ...badRequest(),
@@ -39,6 +40,8 @@ export const health = createRoute({
   operationId: "getHealth",
   tags,
   summary: "Liveness: the process serves requests (never touches Redis)",
+  description:
+    "For liveness probes: 200 whenever the process can answer, whatever the state of Redis.",
   responses: { 200: jsonContent(HealthSchema, "Alive"), ...badRequest(), ...problemResponses() },
 });
 
@@ -48,6 +51,8 @@ export const ready = createRoute({
   operationId: "getReadiness",
   tags,
   summary: "Readiness: the store answers; 503 while it does not or while shutting down",
+  description:
+    "Pings Redis with a 900 ms bound; answers `application/json` in both states (not a problem document).",
   responses: {
     200: jsonContent(ReadinessSchema, "Ready to serve /user requests"),
     503: jsonContent(ReadinessSchema, "Not ready: the store is down or the process is draining"),
@@ -62,6 +67,8 @@ export const metrics = createRoute({
   operationId: "getMetrics",
   tags,
   summary: "Prometheus metrics (text exposition format)",
+  description:
+    "Request counts and durations by route template, the store gauge and the Node.js process metrics.",
   responses: {
     200: {
       description: "Metrics",

@@ -53,6 +53,8 @@ export const createUser = createRoute({
   operationId: "createUser",
   tags,
   summary: "Create a user",
+  description:
+    "Creates the user atomically: of concurrent creates of one username exactly one gets 201, the others 409. Answers with `Location` and the `ETag` of the new representation.",
   request: { query: NoQuerySchema, body: jsonBody(CreateUserSchema) },
   responses: {
     201: {
@@ -77,6 +79,8 @@ export const listUsers = createRoute({
   operationId: "listUsers",
   tags,
   summary: "List users in ascending username order, one page at a time",
+  description:
+    "Pass the `nextCursor` of a page as `cursor` to get the next one; `nextCursor` is null on the last page. Query parameters not listed here are 400.",
   request: { query: ListUsersQuerySchema },
   responses: {
     200: jsonContent(UserPageSchema, "A page of users"),
@@ -91,6 +95,8 @@ export const getUser = createRoute({
   operationId: "getUser",
   tags,
   summary: "Get one user",
+  description:
+    "Answers with the `ETag` of the representation; with a matching `If-None-Match`, 304 and no body.",
   request: { params: UsernameParamsSchema, query: NoQuerySchema, headers: ReadConditionsSchema },
   responses: {
     200: userResponse("The user"),
@@ -109,6 +115,8 @@ export const replaceUser = createRoute({
   operationId: "replaceUser",
   tags,
   summary: "Replace firstname, lastname and email (an omitted email is removed)",
+  description:
+    "Send the `ETag` you read as `If-Match` so a concurrent change is not overwritten: when it no longer matches, 412 and nothing is written (checked atomically with the write).",
   request: {
     params: UsernameParamsSchema,
     query: NoQuerySchema,
@@ -128,6 +136,8 @@ export const patchUser = createRoute({
   operationId: "patchUser",
   tags,
   summary: "Change only the given fields (email: null removes the email)",
+  description:
+    "A JSON merge patch (RFC 7396) of firstname, lastname and email, as `application/json` or `application/merge-patch+json`. `If-Match` works as for PUT.",
   request: {
     params: UsernameParamsSchema,
     query: NoQuerySchema,
@@ -147,6 +157,7 @@ export const deleteUser = createRoute({
   operationId: "deleteUser",
   tags,
   summary: "Delete a user",
+  description: "With `If-Match`, deletes only the representation you read (412 otherwise).",
   request: { params: UsernameParamsSchema, query: NoQuerySchema, headers: WriteConditionsSchema },
   responses: {
     204: { description: "Deleted" },

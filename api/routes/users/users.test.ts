@@ -354,7 +354,7 @@ describe.each(STORE_KINDS)("/user routes over the $name store", (kind) => {
     const raw = (
       method: string,
       path: string,
-      body: string | Uint8Array,
+      body: RequestInit["body"],
       contentType = "application/json",
       extra: Record<string, string> = {},
     ) => app.request(path, { method, headers: { "content-type": contentType, ...extra }, body });
