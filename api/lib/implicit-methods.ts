@@ -6,6 +6,7 @@
  * document lists every method the server answers with a 2xx.
  */
 import { type OpenAPIHono, type RouteConfig, z } from "@hono/zod-openapi";
+import { noQuery } from "../middleware/no-query.js";
 import { allowedMethodsFor } from "./method-not-allowed.js";
 import { badRequest, problemResponses } from "./responses.js";
 import type { AppBindings } from "./types.js";
@@ -34,7 +35,7 @@ export function registerImplicitMethods(app: OpenAPIHono<AppBindings>, patchType
     const allow = [...new Set([...allowedMethods(samplePath(path)), "OPTIONS"])].sort();
     const headers: Record<string, string> = { allow: allow.join(", ") };
     if (allow.includes("PATCH")) headers["accept-patch"] = patchTypes;
-    app.options(path, (c) => {
+    app.options(path, noQuery, (c) => {
       for (const [name, value] of Object.entries(headers)) c.header(name, value);
       return c.body(null, 204);
     });
@@ -52,7 +53,7 @@ export function registerImplicitMethods(app: OpenAPIHono<AppBindings>, patchType
         "Answers 204 with `Allow` (and `Accept-Patch` where PATCH is allowed); path parameters are not checked.",
       ...(params === undefined ? {} : { request: { params } }),
       responses: {
-        ...badRequest(),
+        ...badRequest("unknownQuery"),
         ...problemResponses(),
         204: {
           description: "No content; `Allow` lists the methods",

@@ -40,6 +40,9 @@ const BAD_REQUEST_EXAMPLES = {
   query: problem(400, "the query string is invalid", [
     { path: "limit", message: "must be an integer from 1 to 100" },
   ]),
+  unknownQuery: problem(400, "the query string is invalid", [
+    { path: "sort", message: "is not a query parameter of this operation" },
+  ]),
   headers: problem(400, "the request headers are invalid", [
     {
       path: "if-match",
@@ -56,6 +59,7 @@ const BAD_REQUEST_SUMMARIES: Record<BadRequestSource, string> = {
   json: "The body is not exact JSON (invalid UTF-8, duplicate key, lone surrogate, syntax)",
   path: "A path parameter breaks its rule",
   query: "A query parameter is invalid or unknown",
+  unknownQuery: "A query parameter this operation does not have",
   headers: "A conditional header is malformed",
   host: "An HTTP/1.1 request without Host",
 };

@@ -1,6 +1,7 @@
 import type { Hook } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { ZodError } from "zod";
+import { UNKNOWN_QUERY_PARAMETER } from "../middleware/no-query.js";
 import { fieldErrors, problemResponse } from "./problem.js";
 import type { AppBindings } from "./types.js";
 
@@ -11,9 +12,7 @@ const WHERE: Record<string, string> = {
   header: "the request headers",
 };
 
-const UNKNOWN_KEY: Record<string, string> = {
-  query: "is not a query parameter of this operation",
-};
+const UNKNOWN_KEY: Record<string, string> = { query: UNKNOWN_QUERY_PARAMETER };
 
 /** The one place that turns a failed zod validation into a 400 problem with `errors[]`. */
 export function validationProblem(c: Context, target: string, error: ZodError): Response {

@@ -13,6 +13,7 @@ import { problem } from "../../lib/problem.js";
 import { badRequest, problemResponses } from "../../lib/responses.js";
 import type { AppBindings } from "../../lib/types.js";
 import type { DocumentedOperation } from "../../middleware/metrics.js";
+import { noQuery } from "../../middleware/no-query.js";
 
 export const DOCS_PATH = "/docs";
 export const OPENAPI_PATH = "/openapi.json";
@@ -176,7 +177,7 @@ export function registerDocs(
         description: "OpenAPI document",
         content: { "application/json": { schema: { type: "object" } } },
       },
-      ...badRequest(),
+      ...badRequest("unknownQuery"),
       ...problemResponses(),
     },
   });
@@ -189,7 +190,7 @@ export function registerDocs(
     description: "Served from this server (no CDN) under a strict Content-Security-Policy.",
     responses: {
       200: { description: "HTML page", content: { "text/html": { schema: { type: "string" } } } },
-      ...badRequest(),
+      ...badRequest("unknownQuery"),
       ...problemResponses(),
     },
   });
@@ -217,13 +218,13 @@ export function registerDocs(
   }
 
   let documentJson = "";
-  app.get(OPENAPI_PATH, (c) => {
+  app.get(OPENAPI_PATH, noQuery, (c) => {
     c.header("content-type", "application/json; charset=utf-8");
     return c.body(documentJson, 200);
   });
 
   const page = renderDocsPage(`${title} ${version}`);
-  app.get(DOCS_PATH, (c) => {
+  app.get(DOCS_PATH, noQuery, (c) => {
     c.header("content-security-policy", page.csp);
     return c.html(page.html, 200);
   });

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { badRequest, jsonContent, problemResponses } from "../../lib/responses.js";
+import { noQuery } from "../../middleware/no-query.js";
 
 const tags = ["meta"];
 
@@ -25,11 +26,12 @@ export const serviceInfo = createRoute({
   path: "/",
   operationId: "getServiceInfo",
   tags,
+  middleware: [noQuery] as const,
   summary: "Service name, version and where the docs are",
   description: "The same version the `x-app-version` header carries.",
   responses: {
     200: jsonContent(ServiceInfoSchema, "Service information"),
-    ...badRequest(),
+    ...badRequest("unknownQuery"),
     ...problemResponses(),
   },
 });
@@ -39,10 +41,15 @@ export const health = createRoute({
   path: "/health",
   operationId: "getHealth",
   tags,
+  middleware: [noQuery] as const,
   summary: "Liveness: the process serves requests (never touches Redis)",
   description:
     "For liveness probes: 200 whenever the process can answer, whatever the state of Redis.",
-  responses: { 200: jsonContent(HealthSchema, "Alive"), ...badRequest(), ...problemResponses() },
+  responses: {
+    200: jsonContent(HealthSchema, "Alive"),
+    ...badRequest("unknownQuery"),
+    ...problemResponses(),
+  },
 });
 
 export const ready = createRoute({
@@ -50,13 +57,14 @@ export const ready = createRoute({
   path: "/ready",
   operationId: "getReadiness",
   tags,
+  middleware: [noQuery] as const,
   summary: "Readiness: the store answers; 503 while it does not or while shutting down",
   description:
     "Pings Redis with a 900 ms bound; answers `application/json` in both states (not a problem document).",
   responses: {
     200: jsonContent(ReadinessSchema, "Ready to serve /user requests"),
     503: jsonContent(ReadinessSchema, "Not ready: the store is down or the process is draining"),
-    ...badRequest(),
+    ...badRequest("unknownQuery"),
     ...problemResponses(),
   },
 });
@@ -66,6 +74,7 @@ export const metrics = createRoute({
   path: "/metrics",
   operationId: "getMetrics",
   tags,
+  middleware: [noQuery] as const,
   summary: "Prometheus metrics (text exposition format)",
   description:
     "Request counts and durations by route template, the store gauge and the Node.js process metrics.",
@@ -74,7 +83,7 @@ export const metrics = createRoute({
       description: "Metrics",
       content: { "text/plain": { schema: z.string().openapi({ example: "http_requests_total" }) } },
     },
-    ...badRequest(),
+    ...badRequest("unknownQuery"),
     ...problemResponses(),
   },
 });

@@ -1,10 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
 import { badRequest, jsonContent, problemResponses } from "../../lib/responses.js";
+import { noQuery } from "../../middleware/no-query.js";
 import {
   CreateUserSchema,
   ETAG_PATTERN,
   ListUsersQuerySchema,
-  NoQuerySchema,
   PatchUserSchema,
   ReadConditionsSchema,
   ReplaceUserSchema,
@@ -55,7 +55,8 @@ export const createUser = createRoute({
   summary: "Create a user",
   description:
     "Creates the user atomically: of concurrent creates of one username exactly one gets 201, the others 409. Answers with `Location` and the `ETag` of the new representation.",
-  request: { query: NoQuerySchema, body: jsonBody(CreateUserSchema) },
+  middleware: [noQuery] as const,
+  request: { body: jsonBody(CreateUserSchema) },
   responses: {
     201: {
       ...jsonContent(UserSchema, "Created"),
@@ -68,7 +69,7 @@ export const createUser = createRoute({
         ...ETagHeader,
       },
     },
-    ...badRequest("body", "json", "query"),
+    ...badRequest("body", "json", "unknownQuery"),
     ...problemResponses(409, 415, 503),
   },
 });
@@ -97,14 +98,15 @@ export const getUser = createRoute({
   summary: "Get one user",
   description:
     "Answers with the `ETag` of the representation; with a matching `If-None-Match`, 304 and no body.",
-  request: { params: UsernameParamsSchema, query: NoQuerySchema, headers: ReadConditionsSchema },
+  middleware: [noQuery] as const,
+  request: { params: UsernameParamsSchema, headers: ReadConditionsSchema },
   responses: {
     200: userResponse("The user"),
     304: {
       description: "Not modified: If-None-Match matched the current ETag",
       headers: ETagHeader,
     },
-    ...badRequest("path", "query", "headers"),
+    ...badRequest("path", "unknownQuery", "headers"),
     ...problemResponses(404, 503),
   },
 });
@@ -117,15 +119,15 @@ export const replaceUser = createRoute({
   summary: "Replace firstname, lastname and email (an omitted email is removed)",
   description:
     "Send the `ETag` you read as `If-Match` so a concurrent change is not overwritten: when it no longer matches, 412 and nothing is written (checked atomically with the write).",
+  middleware: [noQuery] as const,
   request: {
     params: UsernameParamsSchema,
-    query: NoQuerySchema,
     headers: WriteConditionsSchema,
     body: jsonBody(ReplaceUserSchema),
   },
   responses: {
     200: userResponse("The updated user"),
-    ...badRequest("path", "query", "headers", "body", "json"),
+    ...badRequest("path", "unknownQuery", "headers", "body", "json"),
     ...problemResponses(404, 412, 415, 503),
   },
 });
@@ -138,15 +140,15 @@ export const patchUser = createRoute({
   summary: "Change only the given fields (email: null removes the email)",
   description:
     "A JSON merge patch (RFC 7396) of firstname, lastname and email, as `application/json` or `application/merge-patch+json`. `If-Match` works as for PUT.",
+  middleware: [noQuery] as const,
   request: {
     params: UsernameParamsSchema,
-    query: NoQuerySchema,
     headers: WriteConditionsSchema,
     body: patchBody(PatchUserSchema),
   },
   responses: {
     200: userResponse("The updated user"),
-    ...badRequest("path", "query", "headers", "body", "json"),
+    ...badRequest("path", "unknownQuery", "headers", "body", "json"),
     ...problemResponses(404, 412, 415, 503),
   },
 });
@@ -158,10 +160,11 @@ export const deleteUser = createRoute({
   tags,
   summary: "Delete a user",
   description: "With `If-Match`, deletes only the representation you read (412 otherwise).",
-  request: { params: UsernameParamsSchema, query: NoQuerySchema, headers: WriteConditionsSchema },
+  middleware: [noQuery] as const,
+  request: { params: UsernameParamsSchema, headers: WriteConditionsSchema },
   responses: {
     204: { description: "Deleted" },
-    ...badRequest("path", "query", "headers"),
+    ...badRequest("path", "unknownQuery", "headers"),
     ...problemResponses(404, 412, 503),
   },
 });

@@ -206,9 +206,6 @@ export const ListUsersQuerySchema = z.strictObject({
     }),
 });
 
-/** Operations without query parameters: any parameter is unknown, hence 400. */
-export const NoQuerySchema = z.strictObject({});
-
 const conditionHeader = (name: "if-match" | "if-none-match", description: string) =>
   z
     .string()
