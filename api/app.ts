@@ -9,6 +9,7 @@ import { handleError } from "./lib/error-handler.js";
 import { registerImplicitMethods } from "./lib/implicit-methods.js";
 import { allowedMethodsFor } from "./lib/method-not-allowed.js";
 import { problemResponse } from "./lib/problem.js";
+import { DEFAULT_BODY_TIMEOUT_MS } from "./lib/server-limits.js";
 import type { AppBindings } from "./lib/types.js";
 import { validationHook } from "./lib/validation-hook.js";
 import { bodyLimit } from "./middleware/body-limit.js";
@@ -39,6 +40,8 @@ export interface AppOptions {
   readonly now?: () => number;
   /** True while shutting down, so `/ready` fails. @default () => false */
   readonly isDraining?: () => boolean;
+  /** Longest wait for a request body once the app reads it; then 408. @default 10000 */
+  readonly bodyTimeoutMs?: number;
 }
 
 export function createApp(options: AppOptions): OpenAPIHono<AppBindings> {
@@ -67,7 +70,14 @@ export function createApp(options: AppOptions): OpenAPIHono<AppBindings> {
       isDraining,
     }),
   );
-  app.route("/", createUsersRouter({ store, now: options.now ?? Date.now }));
+  app.route(
+    "/",
+    createUsersRouter({
+      store,
+      now: options.now ?? Date.now,
+      bodyTimeoutMs: options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS,
+    }),
+  );
   const docs = registerDocs(app, { title: "userapi", version });
   registerImplicitMethods(app, PATCH_MEDIA_TYPES.join(", "));
   initializeRequestSeries(metrics, docs.publish());

@@ -9,6 +9,9 @@ describe("parseEnv", () => {
       LOG_LEVEL: "info",
       NODE_ENV: "development",
       SHUTDOWN_TIMEOUT_MS: 10_000,
+      REQUEST_TIMEOUT_MS: 30_000,
+      BODY_TIMEOUT_MS: 10_000,
+      MAX_CONNECTIONS: 1024,
     });
   });
 
@@ -44,6 +47,12 @@ describe("parseEnv", () => {
     [{ NODE_ENV: "staging" }, "NODE_ENV"],
     [{ SHUTDOWN_TIMEOUT_MS: "-1" }, "SHUTDOWN_TIMEOUT_MS"],
     [{ NODE_ENV: "production" }, "REDIS_URL"],
+    [{ REQUEST_TIMEOUT_MS: "999" }, "REQUEST_TIMEOUT_MS"],
+    [{ REQUEST_TIMEOUT_MS: "30s" }, "REQUEST_TIMEOUT_MS"],
+    [{ BODY_TIMEOUT_MS: "50" }, "BODY_TIMEOUT_MS"],
+    [{ BODY_TIMEOUT_MS: "40000" }, "BODY_TIMEOUT_MS"],
+    [{ MAX_CONNECTIONS: "0" }, "MAX_CONNECTIONS"],
+    [{ MAX_CONNECTIONS: "-5" }, "MAX_CONNECTIONS"],
   ])("rejects %j naming %s", (source, variable) => {
     expect(() => parseEnv(source)).toThrow(EnvError);
     expect(() => parseEnv(source)).toThrow(new RegExp(`\\b${variable}\\b`));
@@ -56,6 +65,16 @@ describe("parseEnv", () => {
     } catch (error) {
       expect((error as EnvError).problems.map((p) => p.variable)).toEqual(["PORT", "LOG_LEVEL"]);
     }
+  });
+
+  it("keeps the body timeout within the request timeout", () => {
+    expect(parseEnv({ REQUEST_TIMEOUT_MS: "5000", BODY_TIMEOUT_MS: "5000" })).toMatchObject({
+      REQUEST_TIMEOUT_MS: 5000,
+      BODY_TIMEOUT_MS: 5000,
+    });
+    expect(() => parseEnv({ REQUEST_TIMEOUT_MS: "5000", BODY_TIMEOUT_MS: "6000" })).toThrow(
+      /BODY_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS/,
+    );
   });
 
   it("explains why production needs REDIS_URL", () => {

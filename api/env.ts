@@ -4,6 +4,7 @@
  * message names every offending variable.
  */
 import { z } from "zod";
+import { checkServerLimits, SERVER_LIMITS_ENV } from "./lib/server-limits.js";
 
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = "0.0.0.0";
@@ -74,8 +75,10 @@ const EnvSchema = z
         .refine((ms) => ms <= 600_000, "must be an integer number of milliseconds from 0 to 600000")
         .default(DEFAULT_SHUTDOWN_TIMEOUT_MS),
     ),
+    ...SERVER_LIMITS_ENV,
   })
   .superRefine((env, ctx) => {
+    checkServerLimits(env, ctx);
     if (env.NODE_ENV === "production" && env.REDIS_URL === undefined) {
       ctx.addIssue({
         code: "custom",

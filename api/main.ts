@@ -15,6 +15,7 @@ import {
   invalidRequestResponse,
   writeExpectationFailed,
 } from "./lib/client-error.js";
+import { applyServerLimits, serverLimitsFrom, serverOptions } from "./lib/server-limits.js";
 import { readPackageVersion } from "./lib/version.js";
 import { createStore } from "./store/create-store.js";
 
@@ -44,13 +45,21 @@ const store = createStore(env, logger);
 const registry = new Registry();
 collectDefaultMetrics({ register: registry });
 
+const limits = serverLimitsFrom(env);
 let draining = false;
-const app = createApp({ store, logger, version, registry, isDraining: () => draining });
+const app = createApp({
+  store,
+  logger,
+  version,
+  registry,
+  isDraining: () => draining,
+  bodyTimeoutMs: limits.bodyTimeoutMs,
+});
 
 // The app answers a missing Host itself, as problem+json (middleware/require-host.ts),
 // and requests the adapter cannot parse get a problem document too.
 const server = createServer(
-  { requireHostHeader: false },
+  { requireHostHeader: false, ...serverOptions(limits) },
   getRequestListener(app.fetch, {
     hostname: env.HOST,
     errorHandler: (error) => {
@@ -59,9 +68,10 @@ const server = createServer(
     },
   }),
 );
+applyServerLimits(server, limits);
 server.listen(env.PORT, env.HOST, () => {
   logger.info(
-    { port: env.PORT, host: env.HOST, store: env.REDIS_URL ? "redis" : "memory" },
+    { port: env.PORT, host: env.HOST, store: env.REDIS_URL ? "redis" : "memory", limits },
     "listening",
   );
 });

@@ -16,6 +16,7 @@ export function registerRoute<R extends RouteConfig>(
   router: OpenAPIHono<AppBindings>,
   route: R,
   handler: AppRouteHandler<R>,
+  { bodyTimeoutMs }: { readonly bodyTimeoutMs: number },
 ): void {
   const body = route.request?.body;
   if (body === undefined) {
@@ -28,7 +29,7 @@ export function registerRoute<R extends RouteConfig>(
   const content = body.content[mediaTypes[0] ?? ""] as { schema: ZodType };
   const acceptHeaders: Record<string, string> =
     route.method === "patch" ? { "accept-patch": mediaTypes.join(", ") } : {};
-  const options = { mediaTypes, acceptHeaders };
+  const options = { mediaTypes, acceptHeaders, timeoutMs: bodyTimeoutMs };
   const { body: _body, ...request } = route.request ?? {};
   const withBody: Handler<AppBindings> = async (c, next) =>
     (await readJsonBody(c, content.schema, options)) ??

@@ -11,6 +11,8 @@ export interface JsonBodyOptions {
   readonly mediaTypes: readonly string[];
   /** Response headers that list the accepted types on a 415 (e.g. `Accept-Patch`). */
   readonly acceptHeaders?: Readonly<Record<string, string>>;
+  /** Longest wait for the whole body; then 408 and the connection closes. */
+  readonly timeoutMs: number;
 }
 
 /**
@@ -30,7 +32,7 @@ export interface JsonBodyOptions {
 export async function readJsonBody(
   c: Context<AppBindings>,
   schema: z.ZodType,
-  { mediaTypes, acceptHeaders = {} }: JsonBodyOptions,
+  { mediaTypes, acceptHeaders = {}, timeoutMs }: JsonBodyOptions,
 ): Promise<Response | undefined> {
   const expected = mediaTypes.join(" or ");
   {
@@ -64,11 +66,35 @@ export async function readJsonBody(
         { headers: acceptHeaders },
       );
     }
-    const parsed = parseStrictJson(new Uint8Array(await c.req.arrayBuffer()));
+    const bytes = await readWithin(c.req.arrayBuffer(), timeoutMs);
+    if (bytes === undefined) {
+      return problemResponse(c, 408, `the request body was not received within ${timeoutMs} ms`, {
+        headers: { connection: "close" },
+      });
+    }
+    const parsed = parseStrictJson(new Uint8Array(bytes));
     if (!parsed.ok) return problemResponse(c, 400, parsed.detail);
     const result = schema.safeParse(parsed.value);
     if (!result.success) return validationProblem(c, "json", result.error);
     c.req.addValidatedData("json", result.data as object);
     return undefined;
+  }
+}
+
+/** The body, or undefined when it did not arrive in time (a slow client must not hold a handler). */
+async function readWithin(
+  body: Promise<ArrayBuffer>,
+  ms: number,
+): Promise<ArrayBuffer | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  // The read fails once the connection closes after the 408; nobody waits for it any more.
+  body.catch(() => undefined);
+  try {
+    return await Promise.race([body, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

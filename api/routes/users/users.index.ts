@@ -5,14 +5,20 @@ import { validationHook } from "../../lib/validation-hook.js";
 import { createUserHandlers, type UserHandlerDeps } from "./users.handlers.js";
 import * as routes from "./users.routes.js";
 
-export function createUsersRouter(deps: UserHandlerDeps) {
+export interface UsersRouterDeps extends UserHandlerDeps {
+  /** Longest wait for a request body; then 408. */
+  readonly bodyTimeoutMs: number;
+}
+
+export function createUsersRouter({ bodyTimeoutMs, ...deps }: UsersRouterDeps) {
   const handlers = createUserHandlers(deps);
   const router = new OpenAPIHono<AppBindings>({ defaultHook: validationHook });
-  registerRoute(router, routes.createUser, handlers.createUser);
-  registerRoute(router, routes.listUsers, handlers.listUsers);
-  registerRoute(router, routes.getUser, handlers.getUser);
-  registerRoute(router, routes.replaceUser, handlers.replaceUser);
-  registerRoute(router, routes.patchUser, handlers.patchUser);
-  registerRoute(router, routes.deleteUser, handlers.deleteUser);
+  const options = { bodyTimeoutMs };
+  registerRoute(router, routes.createUser, handlers.createUser, options);
+  registerRoute(router, routes.listUsers, handlers.listUsers, options);
+  registerRoute(router, routes.getUser, handlers.getUser, options);
+  registerRoute(router, routes.replaceUser, handlers.replaceUser, options);
+  registerRoute(router, routes.patchUser, handlers.patchUser, options);
+  registerRoute(router, routes.deleteUser, handlers.deleteUser, options);
   return router;
 }
