@@ -13,11 +13,9 @@ import { DEFAULT_BODY_TIMEOUT_MS } from "./lib/server-limits.js";
 import type { AppBindings } from "./lib/types.js";
 import { validationHook } from "./lib/validation-hook.js";
 import { bodyLimit } from "./middleware/body-limit.js";
-import { implementedMethodsOnly } from "./middleware/implemented-methods.js";
 import { initializeRequestSeries, registerMetrics } from "./middleware/metrics.js";
+import { requestGuards } from "./middleware/request-guards.js";
 import { requestLifecycle } from "./middleware/request-lifecycle.js";
-import { limitRequestTarget } from "./middleware/request-target.js";
-import { requireHost } from "./middleware/require-host.js";
 import { registerDocs } from "./routes/docs/docs.index.js";
 import { createMetaRouter } from "./routes/meta/meta.index.js";
 import { createUsersRouter } from "./routes/users/users.index.js";
@@ -52,9 +50,7 @@ export function createApp(options: AppOptions): OpenAPIHono<AppBindings> {
 
   const metrics = registerMetrics(registry, store);
   app.use(requestLifecycle({ version, logger, metrics, isDraining }));
-  app.use(implementedMethodsOnly);
-  app.use(limitRequestTarget);
-  app.use(requireHost);
+  app.use(requestGuards);
   app.use(
     bodyLimit(MAX_BODY_BYTES, (c) =>
       problemResponse(c, 413, `the request body must be at most ${MAX_BODY_BYTES} bytes`),

@@ -56,7 +56,7 @@ const app = createApp({
   bodyTimeoutMs: limits.bodyTimeoutMs,
 });
 
-// The app answers a missing Host itself, as problem+json (middleware/require-host.ts),
+// The app answers a missing Host itself, as problem+json (middleware/request-guards.ts),
 // and requests the adapter cannot parse get a problem document too.
 const server = createServer(
   { requireHostHeader: false, ...serverOptions(limits) },

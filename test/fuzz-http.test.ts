@@ -12,7 +12,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { createApp } from "../api/app.js";
-import { IMPLEMENTED_METHODS } from "../api/middleware/implemented-methods.js";
+import { IMPLEMENTED_METHODS } from "../api/middleware/request-guards.js";
 import { type ApiProcess, startApi, waitForStatus } from "./support/api-process.js";
 import { testApp } from "./support/app.js";
 import {

@@ -16,6 +16,10 @@ import {
   type UserStore,
 } from "./user-store.js";
 
+/** The tag is only computed when a write is conditional, as the Lua scripts do. */
+const hasPreconditions = ({ ifMatch, ifNoneMatch }: Preconditions) =>
+  ifMatch !== undefined || ifNoneMatch !== undefined;
+
 export class MemoryUserStore implements UserStore {
   readonly #users = new Map<string, StoredUser>();
   /** Usernames kept sorted so listing is a binary search plus a slice. */
@@ -51,7 +55,10 @@ export class MemoryUserStore implements UserStore {
   ): Promise<StoredUser> {
     const current = this.#users.get(username);
     if (!current) throw new UserNotFoundError(username);
-    if (!preconditionsHold(preconditions, entityTagOf(current))) {
+    if (
+      hasPreconditions(preconditions) &&
+      !preconditionsHold(preconditions, entityTagOf(current))
+    ) {
       throw new PreconditionFailedError(username);
     }
     const next: Record<string, unknown> = { ...current, ...change.set };
@@ -65,7 +72,10 @@ export class MemoryUserStore implements UserStore {
   async delete(username: string, preconditions: Preconditions = {}): Promise<void> {
     const current = this.#users.get(username);
     if (!current) throw new UserNotFoundError(username);
-    if (!preconditionsHold(preconditions, entityTagOf(current))) {
+    if (
+      hasPreconditions(preconditions) &&
+      !preconditionsHold(preconditions, entityTagOf(current))
+    ) {
       throw new PreconditionFailedError(username);
     }
     this.#users.delete(username);

@@ -8,7 +8,7 @@
  */
 import fc from "fast-check";
 import { USERNAME_PATTERN } from "../../api/lib/username.js";
-import { IMPLEMENTED_METHODS } from "../../api/middleware/implemented-methods.js";
+import { IMPLEMENTED_METHODS } from "../../api/middleware/request-guards.js";
 
 export interface FuzzRequest {
   readonly method: string;
