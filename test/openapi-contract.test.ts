@@ -37,11 +37,28 @@ const POOL = ["alice", "bob.b", "c-3po"];
 /** Statuses that mean the server refused the request as invalid. */
 const REFUSED = new Set([400, 413, 415]);
 
+/** Values at the edges of the rules, where the document and the server used to disagree (issue 11). */
+const BOUNDARY_VALUES = [
+  ` ${"x".repeat(100)} `,
+  "x".repeat(100),
+  "x".repeat(101),
+  "😀".repeat(100),
+  "\u00a0Ann\u2028",
+  "Ann\u0085",
+  "a@b.c",
+  "a@127.0.0.1",
+  "a@localhost",
+  "a@example-.com",
+  `${"a".repeat(64)}@${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(61)}`,
+  `${"a".repeat(64)}@${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(62)}`,
+];
+
 const text = (max: number) =>
   fc.oneof(
     fc.string({ unit: "grapheme", maxLength: max }),
     fc.string({ unit: "binary-ascii", maxLength: max }),
-    fc.constantFrom("", " ", "\u0000", "\ud800", "A", "x".repeat(101), "0", "-1", "1e2", "05"),
+    fc.constantFrom("", " ", "\u0000", "\ud800", "A", "0", "-1", "1e2", "05"),
+    fc.constantFrom(...BOUNDARY_VALUES),
   );
 
 type Mutation =
@@ -84,6 +101,11 @@ const mutationArbitrary: fc.Arbitrary<Mutation> = fc.oneof(
     kind: fc.constant("set-field" as const),
     name: fc.constantFrom("username", "firstname", "lastname", "email", "role", "createdAt"),
     value: fc.oneof(text(30), fc.jsonValue({ maxDepth: 1 }), fc.constant(null)),
+  }),
+  fc.record({
+    kind: fc.constant("set-field" as const),
+    name: fc.constantFrom("firstname", "lastname", "email"),
+    value: fc.constantFrom(...BOUNDARY_VALUES),
   }),
   fc.record({ kind: fc.constant("body" as const), value: fc.jsonValue({ maxDepth: 2 }) }),
   fc.record({
