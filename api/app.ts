@@ -6,18 +6,23 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Logger } from "pino";
 import { Registry } from "prom-client";
 import { handleError } from "./lib/error-handler.js";
+import { registerImplicitMethods } from "./lib/implicit-methods.js";
 import { allowedMethodsFor } from "./lib/method-not-allowed.js";
 import { problemResponse } from "./lib/problem.js";
+import { DEFAULT_BODY_TIMEOUT_MS } from "./lib/server-limits.js";
 import type { AppBindings } from "./lib/types.js";
 import { validationHook } from "./lib/validation-hook.js";
 import { bodyLimit } from "./middleware/body-limit.js";
 import { initializeRequestSeries, registerMetrics } from "./middleware/metrics.js";
+import { requestGuards } from "./middleware/request-guards.js";
 import { requestLifecycle } from "./middleware/request-lifecycle.js";
-import { requireHost } from "./middleware/require-host.js";
 import { registerDocs } from "./routes/docs/docs.index.js";
 import { createMetaRouter } from "./routes/meta/meta.index.js";
 import { createUsersRouter } from "./routes/users/users.index.js";
+import { JSON_MEDIA_TYPE, MERGE_PATCH_MEDIA_TYPE } from "./routes/users/users.routes.js";
 import type { UserStore } from "./store/user-store.js";
+
+const PATCH_MEDIA_TYPES = [JSON_MEDIA_TYPE, MERGE_PATCH_MEDIA_TYPE];
 
 /** Every request body, however it is sent (chunked included), is capped here. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -33,6 +38,8 @@ export interface AppOptions {
   readonly now?: () => number;
   /** True while shutting down, so `/ready` fails. @default () => false */
   readonly isDraining?: () => boolean;
+  /** Longest wait for a request body once the app reads it; then 408. @default 10000 */
+  readonly bodyTimeoutMs?: number;
 }
 
 export function createApp(options: AppOptions): OpenAPIHono<AppBindings> {
@@ -43,7 +50,7 @@ export function createApp(options: AppOptions): OpenAPIHono<AppBindings> {
 
   const metrics = registerMetrics(registry, store);
   app.use(requestLifecycle({ version, logger, metrics, isDraining }));
-  app.use(requireHost);
+  app.use(requestGuards);
   app.use(
     bodyLimit(MAX_BODY_BYTES, (c) =>
       problemResponse(c, 413, `the request body must be at most ${MAX_BODY_BYTES} bytes`),
@@ -59,8 +66,17 @@ export function createApp(options: AppOptions): OpenAPIHono<AppBindings> {
       isDraining,
     }),
   );
-  app.route("/", createUsersRouter({ store, now: options.now ?? Date.now }));
-  initializeRequestSeries(metrics, registerDocs(app, { title: "userapi", version }));
+  app.route(
+    "/",
+    createUsersRouter({
+      store,
+      now: options.now ?? Date.now,
+      bodyTimeoutMs: options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS,
+    }),
+  );
+  const docs = registerDocs(app, { title: "userapi", version });
+  registerImplicitMethods(app, PATCH_MEDIA_TYPES.join(", "));
+  initializeRequestSeries(metrics, docs.publish());
 
   const allowedMethods = allowedMethodsFor(app.routes);
   app.notFound((c) => {

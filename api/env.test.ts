@@ -1,12 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  DEFAULT_HEADERS_TIMEOUT_MS,
-  DEFAULT_HOST,
-  DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
-  DEFAULT_PORT,
-  EnvError,
-  parseEnv,
-} from "./env.js";
+import { DEFAULT_HOST, DEFAULT_PORT, EnvError, parseEnv } from "./env.js";
+import { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_KEEP_ALIVE_TIMEOUT_MS } from "./lib/server-limits.js";
 
 describe("parseEnv", () => {
   it("applies defaults to an empty environment", () => {
@@ -18,6 +12,9 @@ describe("parseEnv", () => {
       SHUTDOWN_TIMEOUT_MS: 10_000,
       KEEP_ALIVE_TIMEOUT_MS: DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
       HEADERS_TIMEOUT_MS: DEFAULT_HEADERS_TIMEOUT_MS,
+      REQUEST_TIMEOUT_MS: 30_000,
+      BODY_TIMEOUT_MS: 10_000,
+      MAX_CONNECTIONS: 1024,
     });
   });
 
@@ -72,6 +69,12 @@ describe("parseEnv", () => {
     [{ HEADERS_TIMEOUT_MS: "1.5" }, "HEADERS_TIMEOUT_MS"],
     [{ HEADERS_TIMEOUT_MS: "300001", KEEP_ALIVE_TIMEOUT_MS: "3600000" }, "HEADERS_TIMEOUT_MS"],
     [{ NODE_ENV: "production" }, "REDIS_URL"],
+    [{ REQUEST_TIMEOUT_MS: "999" }, "REQUEST_TIMEOUT_MS"],
+    [{ REQUEST_TIMEOUT_MS: "30s" }, "REQUEST_TIMEOUT_MS"],
+    [{ BODY_TIMEOUT_MS: "50" }, "BODY_TIMEOUT_MS"],
+    [{ BODY_TIMEOUT_MS: "40000" }, "BODY_TIMEOUT_MS"],
+    [{ MAX_CONNECTIONS: "0" }, "MAX_CONNECTIONS"],
+    [{ MAX_CONNECTIONS: "-5" }, "MAX_CONNECTIONS"],
   ])("rejects %j naming %s", (source, variable) => {
     expect(() => parseEnv(source)).toThrow(EnvError);
     expect(() => parseEnv(source)).toThrow(new RegExp(`\\b${variable}\\b`));
@@ -94,6 +97,25 @@ describe("parseEnv", () => {
       {
         HEADERS_TIMEOUT_MS: 10_000,
       },
+    );
+  });
+
+  it("keeps the body timeout within the request timeout", () => {
+    expect(parseEnv({ REQUEST_TIMEOUT_MS: "5000", BODY_TIMEOUT_MS: "5000" })).toMatchObject({
+      REQUEST_TIMEOUT_MS: 5000,
+      BODY_TIMEOUT_MS: 5000,
+    });
+    expect(() => parseEnv({ REQUEST_TIMEOUT_MS: "5000", BODY_TIMEOUT_MS: "6000" })).toThrow(
+      /BODY_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS/,
+    );
+  });
+
+  it("keeps the header timeout within the request timeout (Node refuses to start otherwise)", () => {
+    expect(parseEnv({ REQUEST_TIMEOUT_MS: "5000", HEADERS_TIMEOUT_MS: "5000" })).toMatchObject({
+      HEADERS_TIMEOUT_MS: 5000,
+    });
+    expect(() => parseEnv({ REQUEST_TIMEOUT_MS: "5000", HEADERS_TIMEOUT_MS: "5001" })).toThrow(
+      /HEADERS_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS \(5000\)/,
     );
   });
 

@@ -4,25 +4,11 @@
  * message names every offending variable.
  */
 import { z } from "zod";
+import { checkServerLimits, SERVER_LIMITS_ENV } from "./lib/server-limits.js";
 
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = "0.0.0.0";
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
-/**
- * Idle keep-alive connections are closed after this long. It must outlast
- * every idle timeout in front of the server (load balancers, Envoy's
- * connection pool; 60 s is common), or a proxy reuses a connection the
- * server is closing and the request fails (Node's own default is 5 s).
- */
-export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 65_000;
-/**
- * Time a client has to send a request's headers, counted from the request's
- * first byte (also on a reused keep-alive connection: the idle time before
- * it does not count, measured on Node 20 in test/api-keepalive.test.ts).
- */
-export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
-/** Node's request timeout (requestTimeout), which headersTimeout may not exceed. */
-export const NODE_REQUEST_TIMEOUT_MS = 300_000;
 
 /** Header-safe version string: it is sent as `x-app-version` on every response. */
 export const APP_VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
@@ -30,20 +16,6 @@ export const APP_VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 const emptyAsUnset = (value: unknown) => (value === "" ? undefined : value);
-
-/** An integer number of milliseconds in [min, max], from a decimal string. */
-const milliseconds = (min: number, max: number, fallback: number) => {
-  const message = `must be an integer number of milliseconds from ${min} to ${max}`;
-  return z.preprocess(
-    emptyAsUnset,
-    z
-      .string()
-      .regex(/^\d{1,9}$/, message)
-      .transform(Number)
-      .refine((ms) => ms >= min && ms <= max, message)
-      .default(fallback),
-  );
-};
 
 const EnvSchema = z
   .object({
@@ -94,27 +66,25 @@ const EnvSchema = z
         })
         .default("development"),
     ),
-    SHUTDOWN_TIMEOUT_MS: milliseconds(0, 600_000, DEFAULT_SHUTDOWN_TIMEOUT_MS),
-    KEEP_ALIVE_TIMEOUT_MS: milliseconds(1_000, 3_600_000, DEFAULT_KEEP_ALIVE_TIMEOUT_MS),
-    HEADERS_TIMEOUT_MS: milliseconds(1_000, NODE_REQUEST_TIMEOUT_MS, DEFAULT_HEADERS_TIMEOUT_MS),
+    SHUTDOWN_TIMEOUT_MS: z.preprocess(
+      emptyAsUnset,
+      z
+        .string()
+        .regex(/^\d{1,6}$/, "must be an integer number of milliseconds from 0 to 600000")
+        .transform(Number)
+        .refine((ms) => ms <= 600_000, "must be an integer number of milliseconds from 0 to 600000")
+        .default(DEFAULT_SHUTDOWN_TIMEOUT_MS),
+    ),
+    ...SERVER_LIMITS_ENV,
   })
   .superRefine((env, ctx) => {
+    checkServerLimits(env, ctx);
     if (env.NODE_ENV === "production" && env.REDIS_URL === undefined) {
       ctx.addIssue({
         code: "custom",
         path: ["REDIS_URL"],
         message:
           "is required when NODE_ENV=production (the in-memory store would lose every user on restart)",
-      });
-    }
-    // On a reused connection Node's keep-alive timer keeps running until a new
-    // request's headers are complete: a header timeout at or above it would
-    // never answer 408 there, the connection would just close.
-    if (env.HEADERS_TIMEOUT_MS >= env.KEEP_ALIVE_TIMEOUT_MS) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["HEADERS_TIMEOUT_MS"],
-        message: `must be less than KEEP_ALIVE_TIMEOUT_MS (${env.KEEP_ALIVE_TIMEOUT_MS})`,
       });
     }
   });

@@ -10,7 +10,12 @@ import { pino } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { createApp } from "./app.js";
 import { EnvError, parseEnv } from "./env.js";
-import { clientErrorResponse, invalidRequestResponse } from "./lib/client-error.js";
+import {
+  clientErrorResponse,
+  invalidRequestResponse,
+  writeExpectationFailed,
+} from "./lib/client-error.js";
+import { applyServerLimits, serverLimitsFrom, serverOptions } from "./lib/server-limits.js";
 import { readPackageVersion } from "./lib/version.js";
 import { createStore } from "./store/create-store.js";
 
@@ -40,21 +45,23 @@ const store = createStore(env, logger);
 const registry = new Registry();
 collectDefaultMetrics({ register: registry });
 
+const limits = serverLimitsFrom(env);
 let draining = false;
-const app = createApp({ store, logger, version, registry, isDraining: () => draining });
+const app = createApp({
+  store,
+  logger,
+  version,
+  registry,
+  isDraining: () => draining,
+  bodyTimeoutMs: limits.bodyTimeoutMs,
+});
 
-// The app answers a missing Host itself, as problem+json (middleware/require-host.ts),
+// The app answers a missing Host itself, as problem+json (middleware/request-guards.ts),
 // and requests the adapter cannot parse get a problem document too.
-// Keep-alive and header timeouts: see api/env.ts. Node enforces headersTimeout
-// only when it sweeps its connections (every 30 s by default); sweeping every
-// second makes a slow client get its 408 close to HEADERS_TIMEOUT_MS.
+// Keep-alive, header, request and body timeouts and the connection cap:
+// api/lib/server-limits.ts.
 const server = createServer(
-  {
-    requireHostHeader: false,
-    keepAliveTimeout: env.KEEP_ALIVE_TIMEOUT_MS,
-    headersTimeout: env.HEADERS_TIMEOUT_MS,
-    connectionsCheckingInterval: 1_000,
-  },
+  { requireHostHeader: false, ...serverOptions(limits) },
   getRequestListener(app.fetch, {
     hostname: env.HOST,
     errorHandler: (error) => {
@@ -63,15 +70,10 @@ const server = createServer(
     },
   }),
 );
+applyServerLimits(server, limits);
 server.listen(env.PORT, env.HOST, () => {
   logger.info(
-    {
-      port: env.PORT,
-      host: env.HOST,
-      store: env.REDIS_URL ? "redis" : "memory",
-      keepAliveTimeoutMs: env.KEEP_ALIVE_TIMEOUT_MS,
-      headersTimeoutMs: env.HEADERS_TIMEOUT_MS,
-    },
+    { port: env.PORT, host: env.HOST, store: env.REDIS_URL ? "redis" : "memory", limits },
     "listening",
   );
 });
@@ -85,6 +87,11 @@ server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
   }
   logger.info({ code: error.code }, "rejected a malformed request");
   socket.end(response);
+});
+// Node would answer an unknown Expect with a bare 417; answer it in the contract's shape.
+server.on("checkExpectation", (req, res) => {
+  logger.info({ expect: req.headers.expect?.slice(0, 100) }, "refused an expectation");
+  writeExpectationFailed(res, req.headers.expect ?? "", { version, requestId: randomUUID() });
 });
 server.on("error", (error) => {
   logger.fatal({ err: error }, "server error");

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ApiProcess, startApi, waitForStatus } from "./support/api-process.js";
 import { type AnyJson, json } from "./support/app.js";
+import { sendRaw } from "./support/http-client.js";
 import { type RedisServer, startRedisServer } from "./support/redis-server.js";
 
 const JSON_HEADERS = { "content-type": "application/json" };
@@ -178,6 +179,196 @@ describe("API process with Redis", () => {
     expect((await call(api, "GET", "/user/survivor")).status).toBe(200);
     expect((await call(api, "GET", "/user/lost")).status).toBe(404);
     expect(api.child.exitCode).toBeNull();
+  });
+});
+
+describe("conditional writes over HTTP with Redis", () => {
+  let redis: RedisServer;
+  let api: ApiProcess;
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    api = await startApi({ env: { REDIS_URL: redis.url } });
+    await waitForStatus(api, "/ready", 200, 5000);
+  });
+  afterAll(async () => {
+    await api?.stop();
+    await redis?.stop();
+  });
+
+  const send = (
+    method: string,
+    path: string,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ) =>
+    fetch(api.baseUrl + path, {
+      method,
+      headers: { ...JSON_HEADERS, ...headers },
+      body: JSON.stringify(body),
+    });
+
+  it("two writers read the same ETag: the first write wins, the stale one gets 412 and nothing is lost", async () => {
+    await send("POST", "/user", { username: "shared", firstname: "Orig", lastname: "Inal" });
+    const [readA, readB] = await Promise.all([
+      fetch(`${api.baseUrl}/user/shared`),
+      fetch(`${api.baseUrl}/user/shared`),
+    ]);
+    const tagA = readA.headers.get("etag") ?? "";
+    expect(readB.headers.get("etag")).toBe(tagA);
+
+    const writerA = await send(
+      "PATCH",
+      "/user/shared",
+      { firstname: "Alice" },
+      { "if-match": tagA },
+    );
+    expect(writerA.status).toBe(200);
+    const writerB = await send("PATCH", "/user/shared", { lastname: "Bob" }, { "if-match": tagA });
+    expect(writerB.status).toBe(412);
+    expect(writerB.headers.get("content-type")).toBe("application/problem+json");
+
+    // B re-reads, sees A's change, and writes on top of it.
+    const reread = await fetch(`${api.baseUrl}/user/shared`);
+    const current = await reread.json();
+    expect(current).toMatchObject({ firstname: "Alice", lastname: "Inal" });
+    const retry = await send(
+      "PATCH",
+      "/user/shared",
+      { lastname: "Bob" },
+      { "if-match": reread.headers.get("etag") ?? "" },
+    );
+    expect(retry.status).toBe(200);
+    expect(await retry.json()).toMatchObject({ firstname: "Alice", lastname: "Bob" });
+  });
+
+  it("gives exactly one 200 to 20 concurrent writers holding the same ETag", async () => {
+    const created = await send("POST", "/user", {
+      username: "contended",
+      firstname: "C",
+      lastname: "D",
+    });
+    const tag = created.headers.get("etag") ?? "";
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        send(
+          "PUT",
+          "/user/contended",
+          { firstname: `Writer${i}`, lastname: "D" },
+          { "if-match": tag },
+        ),
+      ),
+    );
+    const statuses = responses.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 412)).toHaveLength(19);
+    const winner = await responses[statuses.indexOf(200)]?.json();
+    const stored = await (await fetch(`${api.baseUrl}/user/contended`)).json();
+    expect(stored).toEqual(winner);
+  });
+
+  it("answers 304 to a matching If-None-Match and stores what it acknowledged, byte for byte", async () => {
+    const name = "Zoë 😀 \u2028x";
+    const created = await send("POST", "/user", {
+      username: "exact",
+      firstname: `  ${name}  `,
+      lastname: "L",
+    });
+    expect((await json(created)).firstname).toBe(name);
+    const read = await fetch(`${api.baseUrl}/user/exact`, {
+      headers: { "if-none-match": created.headers.get("etag") ?? "" },
+    });
+    expect(read.status).toBe(304);
+    expect((await json(await fetch(`${api.baseUrl}/user/exact`))).firstname).toBe(name);
+  });
+});
+
+/** Status, title, and the headers every response must carry, from a raw HTTP exchange. */
+function rawAnswer(text: string) {
+  const [head = "", body = ""] = text.split("\r\n\r\n");
+  const [statusLine = "", ...lines] = head.split("\r\n");
+  const headers = new Map(
+    lines.map((line) => {
+      const colon = line.indexOf(":");
+      return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()] as const;
+    }),
+  );
+  return {
+    status: Number(statusLine.split(" ")[1]),
+    headers,
+    body: body === "" ? undefined : JSON.parse(body),
+  };
+}
+
+describe("errors before the app, over raw sockets", () => {
+  let api: ApiProcess;
+  beforeAll(async () => {
+    api = await startApi({ env: { APP_VERSION: "raw" } });
+  });
+  afterAll(async () => api?.stop());
+
+  it.each([
+    [
+      "an over-long target past Node's header limit",
+      `GET /user/${"a".repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`,
+      414,
+      "URI Too Long",
+    ],
+    [
+      "an over-long target within it",
+      `GET /user/${"a".repeat(9_000)} HTTP/1.1\r\nHost: x\r\n\r\n`,
+      414,
+      "URI Too Long",
+    ],
+    [
+      "headers over Node's limit",
+      `GET /user HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`,
+      431,
+      "Request Header Fields Too Large",
+    ],
+    [
+      "Expect: bogus",
+      "GET /user HTTP/1.1\r\nHost: x\r\nExpect: bogus\r\n\r\n",
+      417,
+      "Expectation Failed",
+    ],
+    [
+      "a method Node's parser does not know",
+      "BREW /user HTTP/1.1\r\nHost: x\r\n\r\n",
+      501,
+      "Not Implemented",
+    ],
+    [
+      "a method the parser knows but no resource implements",
+      "PROPFIND /user HTTP/1.1\r\nHost: x\r\n\r\n",
+      501,
+      "Not Implemented",
+    ],
+    ["TRACE", "TRACE /user HTTP/1.1\r\nHost: x\r\n\r\n", 501, "Not Implemented"],
+    ["a broken request line", "G\u0000T /user HTTP/1.1\r\nHost: x\r\n\r\n", 400, "Bad Request"],
+    ["a missing Host", "GET /user HTTP/1.1\r\n\r\n", 400, "Bad Request"],
+  ])("answers %s with %i, its title and the standard headers", async (_, raw, status, title) => {
+    const exchange = await sendRaw(api.port, raw);
+    const answer = rawAnswer(exchange.text);
+    expect(answer.status).toBe(status);
+    expect(answer.headers.get("content-type")).toBe("application/problem+json");
+    expect(answer.body).toMatchObject({ status, title, type: "about:blank" });
+    expect(answer.headers.get("x-app-version")).toBe("raw");
+    expect(answer.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(answer.headers.get("content-security-policy")).toMatch(/^default-src 'none'/);
+    expect(answer.headers.get("x-frame-options")).toBe("DENY");
+    expect(answer.headers.get("strict-transport-security")).toMatch(/^max-age=/);
+  });
+
+  it("answers OPTIONS with 204 and Allow, and keeps serving", async () => {
+    const exchange = await sendRaw(
+      api.port,
+      "OPTIONS /user/alice HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    const answer = rawAnswer(exchange.text);
+    expect(answer.status).toBe(204);
+    expect(answer.headers.get("allow")).toBe("DELETE, GET, HEAD, OPTIONS, PATCH, PUT");
+    expect((await fetch(`${api.baseUrl}/health`)).status).toBe(200);
   });
 });
 

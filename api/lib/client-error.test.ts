@@ -25,12 +25,29 @@ describe("clientErrorResponse", () => {
   });
 
   it.each([
-    ["HPE_HEADER_OVERFLOW", 431],
-    ["HPE_REQUEST_TIMEOUT", 408],
-    [undefined, 400],
-  ])("maps %s to %i", (code, status) => {
-    const raw = clientErrorResponse(code === undefined ? {} : { code }, headers) as string;
-    expect(parse(raw).body.status).toBe(status);
+    [
+      "HPE_HEADER_OVERFLOW",
+      "GET / HTTP/1.1\r\nX-Big: aaaa",
+      431,
+      "Request Header Fields Too Large",
+    ],
+    ["HPE_HEADER_OVERFLOW", `GET /${"a".repeat(9000)}`, 414, "URI Too Long"],
+    ["HPE_REQUEST_TIMEOUT", "", 408, "Request Timeout"],
+    ["ERR_HTTP_REQUEST_TIMEOUT", "", 408, "Request Timeout"],
+    ["HPE_INVALID_METHOD", "BREW /user HTTP/1.1\r\nHost: x", 501, "Not Implemented"],
+    ["HPE_INVALID_METHOD", "G\u0000T /user HTTP/1.1\r\n", 400, "Bad Request"],
+    [undefined, "", 400, "Bad Request"],
+  ])("maps %s (%j) to %i %s, with the headers of every response", (code, packet, status, title) => {
+    const error = {
+      ...(code === undefined ? {} : { code }),
+      rawPacket: Buffer.from(packet, "latin1"),
+    };
+    const { statusLine, fields, body } = parse(clientErrorResponse(error, headers) as string);
+    expect(statusLine).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+    expect(body).toMatchObject({ status, title });
+    expect(fields["content-security-policy"]).toMatch(/^default-src 'none'/);
+    expect(fields["strict-transport-security"]).toBeDefined();
+    expect(fields["x-frame-options"]).toBe("DENY");
   });
 
   it("writes nothing to a client that is already gone", () => {

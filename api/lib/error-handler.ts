@@ -6,7 +6,12 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { StoreUnavailableError, UserExistsError, UserNotFoundError } from "../store/user-store.js";
+import {
+  PreconditionFailedError,
+  StoreUnavailableError,
+  UserExistsError,
+  UserNotFoundError,
+} from "../store/user-store.js";
 import { problemResponse, RequestValidationError } from "./problem.js";
 import type { AppBindings } from "./types.js";
 
@@ -27,6 +32,7 @@ export function handleError(error: Error, c: Context<AppBindings>): Response {
   }
   if (error instanceof UserNotFoundError) return problemResponse(c, 404, error.message);
   if (error instanceof UserExistsError) return problemResponse(c, 409, error.message);
+  if (error instanceof PreconditionFailedError) return problemResponse(c, 412, error.message);
   if (error instanceof StoreUnavailableError) {
     c.get("logger")?.warn({ reqId: c.get("requestId"), err: error.message }, "store unavailable");
     return problemResponse(c, 503, "the user store is unavailable; retry later", {

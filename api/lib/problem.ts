@@ -10,14 +10,21 @@ import type { ZodError } from "zod";
 
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
 
-const TITLES: Record<number, string> = {
+/** RFC 9110 §15 reason phrases (Node's table still says "Payload Too Large" for 413). */
+export const TITLES: Readonly<Record<number, string>> = {
   400: "Bad Request",
   404: "Not Found",
   405: "Method Not Allowed",
+  408: "Request Timeout",
   409: "Conflict",
+  412: "Precondition Failed",
   413: "Content Too Large",
+  414: "URI Too Long",
   415: "Unsupported Media Type",
+  417: "Expectation Failed",
+  431: "Request Header Fields Too Large",
   500: "Internal Server Error",
+  501: "Not Implemented",
   503: "Service Unavailable",
 };
 
@@ -76,13 +83,16 @@ export function problemResponse(
 }
 
 /** Flattens zod issues into `{path, message}` pairs; unknown keys get one entry each. */
-export function fieldErrors(error: ZodError): FieldError[] {
+export function fieldErrors(
+  error: ZodError,
+  unknownKeyMessage = "is not an allowed field",
+): FieldError[] {
   return error.issues.flatMap((issue): FieldError[] => {
     const base = issue.path.map(String).join(".");
     if (issue.code === "unrecognized_keys") {
       return issue.keys.map((key) => ({
         path: base === "" ? key : `${base}.${key}`,
-        message: "is not an allowed field",
+        message: unknownKeyMessage,
       }));
     }
     return [{ path: base, message: issue.message }];

@@ -3,8 +3,10 @@
  * machine. Data lives as long as the process. Single-threaded JavaScript
  * makes every method atomic without locks.
  */
+import { entityTagOf, type Preconditions, preconditionsHold } from "../lib/entity-tag.js";
 import {
   type ListOptions,
+  PreconditionFailedError,
   type StoredUser,
   type UserChange,
   UserExistsError,
@@ -13,6 +15,10 @@ import {
   type UserPage,
   type UserStore,
 } from "./user-store.js";
+
+/** The tag is only computed when a write is conditional, as the Lua scripts do. */
+const hasPreconditions = ({ ifMatch, ifNoneMatch }: Preconditions) =>
+  ifMatch !== undefined || ifNoneMatch !== undefined;
 
 export class MemoryUserStore implements UserStore {
   readonly #users = new Map<string, StoredUser>();
@@ -41,9 +47,20 @@ export class MemoryUserStore implements UserStore {
     };
   }
 
-  async update(username: string, change: UserChange, now: number): Promise<StoredUser> {
+  async update(
+    username: string,
+    change: UserChange,
+    now: number,
+    preconditions: Preconditions = {},
+  ): Promise<StoredUser> {
     const current = this.#users.get(username);
     if (!current) throw new UserNotFoundError(username);
+    if (
+      hasPreconditions(preconditions) &&
+      !preconditionsHold(preconditions, entityTagOf(current))
+    ) {
+      throw new PreconditionFailedError(username);
+    }
     const next: Record<string, unknown> = { ...current, ...change.set };
     for (const field of change.remove) delete next[field];
     next.updatedAt = Math.max(now, current.updatedAt + 1);
@@ -52,8 +69,16 @@ export class MemoryUserStore implements UserStore {
     return user;
   }
 
-  async delete(username: string): Promise<void> {
-    if (!this.#users.delete(username)) throw new UserNotFoundError(username);
+  async delete(username: string, preconditions: Preconditions = {}): Promise<void> {
+    const current = this.#users.get(username);
+    if (!current) throw new UserNotFoundError(username);
+    if (
+      hasPreconditions(preconditions) &&
+      !preconditionsHold(preconditions, entityTagOf(current))
+    ) {
+      throw new PreconditionFailedError(username);
+    }
+    this.#users.delete(username);
     this.#sorted.splice(this.#firstIndexAfter(username) - 1, 1);
   }
 

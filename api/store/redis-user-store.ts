@@ -11,9 +11,11 @@
 import { readFileSync } from "node:fs";
 import { Redis, type RedisOptions, type Result } from "ioredis";
 import type { Logger } from "pino";
+import type { EntityTagCondition, Preconditions } from "../lib/entity-tag.js";
 import { type RedisKeys, redisKeys } from "./redis-keys.js";
 import {
   type ListOptions,
+  PreconditionFailedError,
   type StoredUser,
   StoreUnavailableError,
   type UserChange,
@@ -35,8 +37,13 @@ declare module "ioredis" {
       email: string,
       now: string,
     ): Result<number, Context>;
-    updateUser(userKey: string, ...args: string[]): Result<string[] | null, Context>;
-    deleteUser(userKey: string, indexKey: string, username: string): Result<number, Context>;
+    updateUser(userKey: string, ...args: string[]): Result<string[] | number | null, Context>;
+    deleteUser(
+      userKey: string,
+      indexKey: string,
+      username: string,
+      ...conditions: string[]
+    ): Result<number, Context>;
   }
 }
 
@@ -164,16 +171,23 @@ export class RedisUserStore implements UserStore {
     return { items, lastOfPage: names.length > limit ? (pageNames.at(-1) ?? null) : null };
   }
 
-  async update(username: string, change: UserChange, now: number): Promise<StoredUser> {
+  async update(
+    username: string,
+    change: UserChange,
+    now: number,
+    preconditions: Preconditions = {},
+  ): Promise<StoredUser> {
     const pairs = Object.entries(change.set).filter(([, value]) => value !== undefined);
     const args = [
       String(now),
+      ...conditionArgs(preconditions),
       String(pairs.length),
       ...pairs.flatMap(([field, value]) => [field, String(value)]),
       ...change.remove,
     ];
     const flat = await this.#call(() => this.#redis.updateUser(this.#keys.user(username), ...args));
     if (flat === null) throw new UserNotFoundError(username);
+    if (flat === 0) throw new PreconditionFailedError(username);
     if (!Array.isArray(flat) || flat.length % 2 !== 0) {
       throw new Error("update-user script returned an unexpected reply");
     }
@@ -182,11 +196,17 @@ export class RedisUserStore implements UserStore {
     return toStoredUser(hash);
   }
 
-  async delete(username: string): Promise<void> {
+  async delete(username: string, preconditions: Preconditions = {}): Promise<void> {
     const deleted = await this.#call(() =>
-      this.#redis.deleteUser(this.#keys.user(username), this.#keys.index, username),
+      this.#redis.deleteUser(
+        this.#keys.user(username),
+        this.#keys.index,
+        username,
+        ...conditionArgs(preconditions),
+      ),
     );
     if (deleted === 0) throw new UserNotFoundError(username);
+    if (deleted === -1) throw new PreconditionFailedError(username);
     if (deleted !== 1) throw new Error(`delete-user script returned ${String(deleted)}`);
   }
 
@@ -228,9 +248,30 @@ export class RedisUserStore implements UserStore {
   }
 }
 
+/**
+ * The four script arguments of If-Match and If-None-Match (see the headers of
+ * lua/update-user-1.lua and lua/delete-user-2.lua). The comparison function
+ * is applied here: If-Match keeps only strong tags, If-None-Match drops `W/`.
+ */
+function conditionArgs({ ifMatch, ifNoneMatch }: Preconditions): string[] {
+  const encode = (condition: EntityTagCondition | undefined, strong: boolean): string[] => {
+    if (condition === undefined) return ["", ""];
+    if (condition.any) return ["*", ""];
+    const tags = condition.tags.filter((tag) => !strong || !tag.weak).map((tag) => tag.opaque);
+    return ["list", tags.join(" ")];
+  };
+  return [...encode(ifMatch, true), ...encode(ifNoneMatch, false)];
+}
+
 /** Connection-level failures become `StoreUnavailableError`; anything else is a bug and stays as is. */
 function classify(error: unknown): Error {
-  if (error instanceof UserExistsError || error instanceof UserNotFoundError) return error;
+  if (
+    error instanceof UserExistsError ||
+    error instanceof UserNotFoundError ||
+    error instanceof PreconditionFailedError
+  ) {
+    return error;
+  }
   if (!(error instanceof Error)) return new Error(String(error));
   const isReply = error.name === "ReplyError";
   if (!isReply || TRANSIENT_REPLY.test(error.message)) {

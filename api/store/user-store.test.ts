@@ -4,7 +4,13 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { STORE_KINDS, type StoreSubject } from "../../test/support/stores.js";
-import { UserExistsError, UserNotFoundError, type UserStore } from "./user-store.js";
+import { entityTagOf, parseEntityTagCondition } from "../lib/entity-tag.js";
+import {
+  PreconditionFailedError,
+  UserExistsError,
+  UserNotFoundError,
+  type UserStore,
+} from "./user-store.js";
 
 const alice = { firstname: "Alice", lastname: "Liddell", email: "alice@example.com" };
 
@@ -123,6 +129,87 @@ describe.each(STORE_KINDS)("$name UserStore", (kind) => {
     const second = await store.list({ limit: 2, after: "bbb" });
     expect(second.items.map((u) => u.username)).toEqual(["ccc", "ddd"]);
     expect(second.lastOfPage).toBeNull();
+  });
+
+  describe("preconditions (checked in the same atomic step as the write)", () => {
+    const tag = (value: string) => parseEntityTagCondition(value);
+    const currentTag = async (username: string) => {
+      const user = await store.get(username);
+      if (user === null) throw new Error(`${username} is gone`);
+      return entityTagOf(user);
+    };
+    const rename = { set: { firstname: "Alicia" }, remove: [] } as const;
+
+    it("updates when If-Match names the current tag, computed the same way as entityTagOf", async () => {
+      const created = await store.create("alice", alice, 1);
+      const updated = await store.update("alice", rename, 2, {
+        ifMatch: tag(entityTagOf(created)),
+      });
+      expect(updated.firstname).toBe("Alicia");
+      const again = await store.update("alice", { set: { lastname: "L" }, remove: [] }, 3, {
+        ifMatch: tag(`"stale", ${entityTagOf(updated)}`),
+      });
+      expect(again.lastname).toBe("L");
+      expect(entityTagOf(again)).toBe(await currentTag("alice"));
+    });
+
+    it("refuses a stale, weak or absent-from-list If-Match and writes nothing", async () => {
+      const created = await store.create("alice", alice, 1);
+      const current = entityTagOf(created);
+      for (const value of ['"stale"', `W/${current}`, '"a", "b"']) {
+        await expect(
+          store.update("alice", rename, 2, { ifMatch: tag(value) }),
+        ).rejects.toBeInstanceOf(PreconditionFailedError);
+        await expect(store.delete("alice", { ifMatch: tag(value) })).rejects.toBeInstanceOf(
+          PreconditionFailedError,
+        );
+      }
+      expect(await store.get("alice")).toEqual(created);
+    });
+
+    it("treats If-Match: * as 'exists' and If-None-Match as the weak opposite", async () => {
+      const created = await store.create("alice", alice, 1);
+      const current = entityTagOf(created);
+      await store.update("alice", rename, 2, { ifMatch: tag("*") });
+      await expect(
+        store.update("alice", rename, 3, { ifNoneMatch: tag("*") }),
+      ).rejects.toBeInstanceOf(PreconditionFailedError);
+      const now = await currentTag("alice");
+      await expect(
+        store.update("alice", rename, 3, { ifNoneMatch: tag(`W/${now}`) }),
+      ).rejects.toBeInstanceOf(PreconditionFailedError);
+      await store.update("alice", rename, 4, { ifNoneMatch: tag(current) });
+      await store.delete("alice", { ifMatch: tag(await currentTag("alice")) });
+      expect(await store.get("alice")).toBeNull();
+    });
+
+    it("reports a missing user as not found whatever the preconditions say", async () => {
+      await expect(store.update("ghost", rename, 1, { ifMatch: tag("*") })).rejects.toBeInstanceOf(
+        UserNotFoundError,
+      );
+      await expect(store.delete("ghost", { ifMatch: tag('"x"') })).rejects.toBeInstanceOf(
+        UserNotFoundError,
+      );
+    });
+
+    it("lets exactly one of 20 concurrent writers with the same If-Match win", async () => {
+      const created = await store.create("alice", alice, 1);
+      const ifMatch = tag(entityTagOf(created));
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) =>
+          store.update("alice", { set: { firstname: `W${i}` }, remove: [] }, 2, { ifMatch }),
+        ),
+      );
+      const won = results.filter((r) => r.status === "fulfilled");
+      expect(won).toHaveLength(1);
+      expect(
+        results.every(
+          (r) => r.status === "fulfilled" || r.reason instanceof PreconditionFailedError,
+        ),
+      ).toBe(true);
+      const winner = (won[0] as PromiseFulfilledResult<{ firstname: string }>).value.firstname;
+      expect((await store.get("alice"))?.firstname).toBe(winner);
+    });
   });
 
   it("answers ping while available", async () => {

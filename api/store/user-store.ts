@@ -1,3 +1,5 @@
+import type { Preconditions } from "../lib/entity-tag.js";
+
 /**
  * The storage contract of the service. Handlers depend on this interface
  * only; `RedisUserStore` and `MemoryUserStore` implement it and are checked
@@ -44,11 +46,18 @@ export interface UserStore {
   list(options: ListOptions): Promise<UserPage>;
   /**
    * Applies the change atomically and returns the result; throws
-   * `UserNotFoundError`. `updatedAt` always moves forward, even within one millisecond.
+   * `UserNotFoundError`, or `PreconditionFailedError` when `preconditions`
+   * do not hold for the current representation (checked in the same atomic
+   * step as the write). `updatedAt` always moves forward, even within one millisecond.
    */
-  update(username: string, change: UserChange, now: number): Promise<StoredUser>;
-  /** Deletes the user atomically; throws `UserNotFoundError`. */
-  delete(username: string): Promise<void>;
+  update(
+    username: string,
+    change: UserChange,
+    now: number,
+    preconditions?: Preconditions,
+  ): Promise<StoredUser>;
+  /** Deletes the user atomically; throws `UserNotFoundError` or `PreconditionFailedError`. */
+  delete(username: string, preconditions?: Preconditions): Promise<void>;
   /** Round-trips to the backing store within a bounded time; never throws. */
   ping(): Promise<boolean>;
   /** Whether the store is connected right now (cheap, synchronous; for the metrics gauge). */
@@ -67,6 +76,14 @@ export class UserNotFoundError extends Error {
   override readonly name = "UserNotFoundError";
   constructor(readonly username: string) {
     super(`user '${username}' does not exist`);
+  }
+}
+
+/** If-Match or If-None-Match did not hold for the user as it is now; nothing was written. */
+export class PreconditionFailedError extends Error {
+  override readonly name = "PreconditionFailedError";
+  constructor(readonly username: string) {
+    super(`user '${username}' has changed: the request's precondition does not hold`);
   }
 }
 

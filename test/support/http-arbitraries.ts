@@ -8,6 +8,7 @@
  */
 import fc from "fast-check";
 import { USERNAME_PATTERN } from "../../api/lib/username.js";
+import { IMPLEMENTED_METHODS } from "../../api/middleware/request-guards.js";
 
 export interface FuzzRequest {
   readonly method: string;
@@ -245,6 +246,7 @@ const pathArbitrary = fc.oneof(
 
 const queryValue = fc.oneof(
   fc.constantFrom("0", "1", "20", "100", "101", "-1", "1e2", "0x10", " 5", "5 ", "", "%", "%zz"),
+  fc.constantFrom(...USERNAMES),
   fc.constantFrom(...USERNAMES).map((u) => Buffer.from(u).toString("base64url")),
   fc.string({ unit: "grapheme", maxLength: 20 }).map(encodeURIComponent),
   fc.constant("a".repeat(3000)),
@@ -284,6 +286,9 @@ const CONTENT_TYPES = [
   "multipart/form-data; boundary=x",
   "application/json, text/plain",
   "*/*",
+  "application/json ; charset=utf-8",
+  "application/merge-patch+json",
+  "application/json; charset=utf-16",
 ];
 
 const headersArbitrary = fc
@@ -297,6 +302,11 @@ const headersArbitrary = fc
     "x-request-id": fc.oneof(fc.stringMatching(/^[A-Za-z0-9._-]{1,128}$/), headerText(200)),
     "content-encoding": fc.constantFrom("gzip", "br", "identity", "x-nonsense"),
     "x-http-method-override": fc.constantFrom("DELETE", "PUT", "GET"),
+    "if-match": fc.oneof(
+      fc.constantFrom("*", '"stale"', 'W/"x"', '"a", "b"', "garbage", ""),
+      headerText(40),
+    ),
+    "if-none-match": fc.oneof(fc.constantFrom("*", '"stale"', 'W/"x"', "nope"), headerText(40)),
     "accept-encoding": fc.constantFrom("gzip", "br, deflate", "*"),
     origin: fc.constantFrom("https://evil.example", "null"),
     extra: fc.tuple(fc.stringMatching(/^x-[a-z0-9-]{1,20}$/), headerText(100)),
@@ -419,7 +429,19 @@ const STACK_TRACE = /\n\s+at |node:internal|\/work\/|file:\/\//;
 export function responseProblems(request: FuzzRequest, response: ObservedResponse): string[] {
   const problems: string[] = [];
   const { status } = response;
-  if (status >= 500) problems.push(`status ${status}`);
+  // 501 is the contract's answer to a method no resource implements, not a server fault.
+  if (status >= 500 && !(status === 501 && !IMPLEMENTED_METHODS.has(request.method))) {
+    problems.push(`status ${status}`);
+  }
+  const conditional =
+    request.headers["if-match"] !== undefined || request.headers["if-none-match"] !== undefined;
+  if ((status === 412 || status === 304) && !conditional)
+    problems.push(`${status} without a condition`);
+  const isUser = /^\{"username":.*"createdAt":/.test(response.body);
+  if ((status === 200 || status === 201) && isUser) {
+    if (!/^"[0-9a-f]{40}"$/.test(response.headers.get("etag") ?? ""))
+      problems.push("user without ETag");
+  }
   if (!response.headers.get("x-request-id")) problems.push("no x-request-id");
   if (!response.headers.get("x-app-version")) problems.push("no x-app-version");
   if (STACK_TRACE.test(response.body)) problems.push("body looks like a stack trace");

@@ -9,8 +9,11 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { SwaggerUI } from "@hono/swagger-ui";
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import { problem } from "../../lib/problem.js";
+import { badRequest, problemResponses } from "../../lib/responses.js";
 import type { AppBindings } from "../../lib/types.js";
 import type { DocumentedOperation } from "../../middleware/metrics.js";
+import { noQuery } from "../../middleware/no-query.js";
 
 export const DOCS_PATH = "/docs";
 export const OPENAPI_PATH = "/openapi.json";
@@ -69,48 +72,159 @@ export function documentedOperations(document: OpenAPIObject): DocumentedOperati
   );
 }
 
+/** Statuses any request can get that no single operation describes. */
+const GLOBAL_RESPONSES = {
+  NotFound: [404, "No resource at this path (unknown paths)", "no resource at this path"],
+  MethodNotAllowed: [
+    405,
+    "The path exists but does not answer this method; `Allow` lists the methods it does",
+    "PUT is not allowed on this resource",
+  ],
+  RequestTimeout: [
+    408,
+    "The request was not received in time",
+    "the request was not received in time",
+  ],
+  UriTooLong: [
+    414,
+    "The request target is longer than the server accepts",
+    "the request target is longer than 8192 bytes",
+  ],
+  ExpectationFailed: [
+    417,
+    "An `Expect` other than 100-continue",
+    "the server supports no expectation but 100-continue, not 'bogus'",
+  ],
+  HeaderFieldsTooLarge: [
+    431,
+    "The request headers are too large",
+    "the request headers are too large",
+  ],
+  NotImplemented: [
+    501,
+    "A method the server implements on no resource",
+    "BREW is not implemented by this server",
+  ],
+} as const;
+
+const DESCRIPTION = `User management API. Every error is RFC 9457 \`application/problem+json\`.
+
+Besides the responses each operation lists, any request can get: 404 for an unknown path,
+405 with \`Allow\` for a method the path does not answer, 501 for a method the server
+implements nowhere, 408, 414, 417 and 431 when the request itself is refused before routing
+(see \`components.responses\`), 413 for a body over 16 KiB and 500. Query parameters an
+operation does not list are rejected with 400. Every response carries \`x-app-version\` and
+\`x-request-id\`.`;
+
+/** Refusals any request can get, whatever the operation: referenced from every operation. */
+const REFUSALS = {
+  408: "RequestTimeout",
+  414: "UriTooLong",
+  417: "ExpectationFailed",
+  431: "HeaderFieldsTooLarge",
+} as const;
+
+/** The document with every operation also listing `REFUSALS`. */
+function withRefusals(document: OpenAPIObject): OpenAPIObject {
+  const refusals = Object.fromEntries(
+    Object.entries(REFUSALS).map(([status, name]) => [
+      status,
+      { $ref: `#/components/responses/${name}` },
+    ]),
+  );
+  const paths = Object.fromEntries(
+    Object.entries(document.paths ?? {}).map(([path, item]) => [
+      path,
+      Object.fromEntries(
+        Object.entries(item).map(([method, operation]) => [
+          method,
+          HTTP_METHODS.includes(method as (typeof HTTP_METHODS)[number])
+            ? { ...operation, responses: byStatus({ ...refusals, ...operation.responses }) }
+            : operation,
+        ]),
+      ),
+    ]),
+  );
+  return { ...document, paths };
+}
+
+const byStatus = <T>(responses: Record<string, T>) =>
+  Object.fromEntries(Object.entries(responses).sort(([a], [b]) => a.localeCompare(b)));
+
+export interface PublishedDocs {
+  /** Builds the document (call once every route is registered) and returns its operations. */
+  publish(): DocumentedOperation[];
+}
+
 /**
- * Registers the OpenAPI document and the docs page; call after every API
- * route is registered. Returns the documented operations.
+ * Registers `/openapi.json`, the docs page and its assets. The document is
+ * built by `publish()`, after the remaining routes (OPTIONS) are registered.
  */
 export function registerDocs(
   app: OpenAPIHono<AppBindings>,
   { title, version }: DocsOptions,
-): DocumentedOperation[] {
+): PublishedDocs {
   app.openAPIRegistry.registerPath({
     method: "get",
     path: OPENAPI_PATH,
+    operationId: "getOpenApiDocument",
     tags: ["meta"],
     summary: "This OpenAPI 3.1 document",
+    description:
+      "Generated from the zod schemas that validate requests, so it states every rule the server enforces.",
     responses: {
-      200: { description: "OpenAPI document", content: { "application/json": { schema: {} } } },
+      200: {
+        description: "OpenAPI document",
+        content: { "application/json": { schema: { type: "object" } } },
+      },
+      ...badRequest("unknownQuery"),
+      ...problemResponses(),
     },
   });
   app.openAPIRegistry.registerPath({
     method: "get",
     path: DOCS_PATH,
+    operationId: "getDocs",
     tags: ["meta"],
     summary: "Swagger UI for this API",
-    responses: { 200: { description: "HTML page", content: { "text/html": { schema: {} } } } },
-  });
-
-  // Built once: the routes are fixed after createApp.
-  const document = app.getOpenAPI31Document({
-    openapi: "3.1.0",
-    info: {
-      title,
-      version,
-      description: "User management API. Errors are RFC 9457 application/problem+json.",
+    description: "Served from this server (no CDN) under a strict Content-Security-Policy.",
+    responses: {
+      200: { description: "HTML page", content: { "text/html": { schema: { type: "string" } } } },
+      ...badRequest("unknownQuery"),
+      ...problemResponses(),
     },
   });
-  const documentJson = JSON.stringify(document);
-  app.get(OPENAPI_PATH, (c) => {
+  for (const [name, [status, description, detail]] of Object.entries(GLOBAL_RESPONSES)) {
+    app.openAPIRegistry.registerComponent("responses", name, {
+      description,
+      ...(status === 405
+        ? {
+            headers: {
+              Allow: {
+                schema: { type: "string" },
+                required: true,
+                description: "The methods of the path",
+              },
+            },
+          }
+        : {}),
+      content: {
+        "application/problem+json": {
+          schema: { $ref: "#/components/schemas/Problem" },
+          example: problem(status, detail),
+        },
+      },
+    });
+  }
+
+  let documentJson = "";
+  app.get(OPENAPI_PATH, noQuery, (c) => {
     c.header("content-type", "application/json; charset=utf-8");
     return c.body(documentJson, 200);
   });
 
   const page = renderDocsPage(`${title} ${version}`);
-  app.get(DOCS_PATH, (c) => {
+  app.get(DOCS_PATH, noQuery, (c) => {
     c.header("content-security-policy", page.csp);
     return c.html(page.html, 200);
   });
@@ -130,5 +244,31 @@ export function registerDocs(
     c.header("cache-control", "public, max-age=86400");
     return c.body(new Uint8Array(await content), 200);
   });
-  return documentedOperations(document);
+
+  return {
+    publish() {
+      // Built once: the routes are fixed after createApp.
+      const document = app.getOpenAPI31Document({
+        openapi: "3.1.0",
+        info: {
+          title,
+          version,
+          description: DESCRIPTION,
+          contact: { name: "userapi maintainers", url: "https://github.com/userapi-dev/userapi" },
+          license: { name: "MIT", url: "https://spdx.org/licenses/MIT.html" },
+        },
+        servers: [{ url: "/", description: "The server that serves this document" }],
+        // No authentication yet: an explicit empty requirement, not an omission.
+        security: [],
+        tags: [
+          { name: "users", description: "The user resource" },
+          { name: "meta", description: "Service information, probes, metrics and these docs" },
+        ],
+      });
+      // Series for the statuses the app's routes answer; refusals before routing are labelled "unmatched".
+      const operations = documentedOperations(document);
+      documentJson = JSON.stringify(withRefusals(document));
+      return operations;
+    },
+  };
 }

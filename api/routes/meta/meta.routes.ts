@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { jsonContent, problemResponses } from "../../lib/responses.js";
+import { badRequest, jsonContent, problemResponses } from "../../lib/responses.js";
+import { noQuery } from "../../middleware/no-query.js";
 
 const tags = ["meta"];
 
@@ -27,27 +28,47 @@ export const ServingSchema = z
 export const serviceInfo = createRoute({
   method: "get",
   path: "/",
+  operationId: "getServiceInfo",
   tags,
+  middleware: [noQuery] as const,
   summary: "Service name, version and where the docs are",
-  responses: { 200: jsonContent(ServiceInfoSchema, "Service information"), ...problemResponses() },
+  description: "The same version the `x-app-version` header carries.",
+  responses: {
+    200: jsonContent(ServiceInfoSchema, "Service information"),
+    ...badRequest("unknownQuery"),
+    ...problemResponses(),
+  },
 });
 
 export const health = createRoute({
   method: "get",
   path: "/health",
+  operationId: "getHealth",
   tags,
+  middleware: [noQuery] as const,
   summary: "Liveness: the process serves requests (never touches Redis)",
-  responses: { 200: jsonContent(HealthSchema, "Alive"), ...problemResponses() },
+  description:
+    "For liveness probes: 200 whenever the process can answer, whatever the state of Redis.",
+  responses: {
+    200: jsonContent(HealthSchema, "Alive"),
+    ...badRequest("unknownQuery"),
+    ...problemResponses(),
+  },
 });
 
 export const ready = createRoute({
   method: "get",
   path: "/ready",
+  operationId: "getReadiness",
   tags,
+  middleware: [noQuery] as const,
   summary: "Readiness: the store answers; 503 while it does not or while shutting down",
+  description:
+    "Pings Redis with a 900 ms bound; answers `application/json` in both states (not a problem document).",
   responses: {
     200: jsonContent(ReadinessSchema, "Ready to serve /user requests"),
     503: jsonContent(ReadinessSchema, "Not ready: the store is down or the process is draining"),
+    ...badRequest("unknownQuery"),
     ...problemResponses(),
   },
 });
@@ -55,7 +76,9 @@ export const ready = createRoute({
 export const serving = createRoute({
   method: "get",
   path: "/serving",
+  operationId: "getServing",
   tags,
+  middleware: [noQuery] as const,
   summary: "Serving: the process accepts traffic (503 once shutdown began; never touches Redis)",
   description:
     "The Kubernetes readiness probe. It does not depend on Redis, so a Redis outage keeps " +
@@ -64,6 +87,7 @@ export const serving = createRoute({
   responses: {
     200: jsonContent(ServingSchema, "Accepting traffic"),
     503: jsonContent(ServingSchema, "Draining: shutdown began, send traffic elsewhere"),
+    ...badRequest("unknownQuery"),
     ...problemResponses(),
   },
 });
@@ -71,13 +95,18 @@ export const serving = createRoute({
 export const metrics = createRoute({
   method: "get",
   path: "/metrics",
+  operationId: "getMetrics",
   tags,
+  middleware: [noQuery] as const,
   summary: "Prometheus metrics (text exposition format)",
+  description:
+    "Request counts and durations by route template, the store gauge and the Node.js process metrics.",
   responses: {
     200: {
       description: "Metrics",
       content: { "text/plain": { schema: z.string().openapi({ example: "http_requests_total" }) } },
     },
+    ...badRequest("unknownQuery"),
     ...problemResponses(),
   },
 });

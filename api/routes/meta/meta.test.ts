@@ -108,29 +108,74 @@ describe("meta routes", () => {
     const doc = await json(await testApp(new MemoryUserStore()).request("/openapi.json"));
     expect(doc.openapi).toBe("3.1.0");
     expect(doc.info.version).toBe(TEST_VERSION);
+    // The refusals before routing (408, 414, 417, 431) are on every operation, as references.
+    const refusals = ["408", "414", "417", "431"];
     const statuses = (path: string, method: string) =>
-      Object.keys(doc.paths[path]?.[method]?.responses ?? {}).sort();
-    expect(statuses("/", "get")).toEqual(["200", "500"]);
-    expect(statuses("/health", "get")).toEqual(["200", "500"]);
-    expect(statuses("/ready", "get")).toEqual(["200", "500", "503"]);
-    expect(statuses("/serving", "get")).toEqual(["200", "500", "503"]);
+      Object.keys(doc.paths[path]?.[method]?.responses ?? {})
+        .filter((status) => !refusals.includes(status))
+        .sort();
+    const meta = ["200", "400", "413", "500"];
+    expect(statuses("/", "get")).toEqual(meta);
+    expect(statuses("/health", "get")).toEqual(meta);
+    expect(statuses("/ready", "get")).toEqual([...meta, "503"]);
+    expect(statuses("/metrics", "get")).toEqual(meta);
+    expect(statuses("/serving", "get")).toEqual([...meta, "503"]);
     expect(doc.paths["/serving"].get.responses["503"].content["application/json"]).toBeDefined();
-    expect(statuses("/metrics", "get")).toEqual(["200", "500"]);
     expect(statuses("/user", "post")).toEqual(["201", "400", "409", "413", "415", "500", "503"]);
-    expect(statuses("/user", "get")).toEqual(["200", "400", "500", "503"]);
-    expect(statuses("/user/{username}", "get")).toEqual(["200", "400", "404", "500", "503"]);
+    expect(statuses("/user", "get")).toEqual(["200", "400", "413", "500", "503"]);
+    expect(statuses("/user/{username}", "get")).toEqual([
+      "200",
+      "304",
+      "400",
+      "404",
+      "413",
+      "500",
+      "503",
+    ]);
     for (const method of ["put", "patch"]) {
       expect(statuses("/user/{username}", method)).toEqual([
         "200",
         "400",
         "404",
+        "412",
         "413",
         "415",
         "500",
         "503",
       ]);
     }
-    expect(statuses("/user/{username}", "delete")).toEqual(["204", "400", "404", "500", "503"]);
+    expect(statuses("/user/{username}", "delete")).toEqual([
+      "204",
+      "400",
+      "404",
+      "412",
+      "413",
+      "500",
+      "503",
+    ]);
+    for (const [path, item] of Object.entries(doc.paths) as [string, AnyJson][]) {
+      expect(Object.keys(item), path).toContain("options");
+      expect(item.options.responses["204"].headers.Allow.required).toBe(true);
+      if (item.get !== undefined)
+        expect(Object.keys(item.head.responses)).toEqual(Object.keys(item.get.responses));
+      for (const operation of Object.values(item) as AnyJson[]) {
+        expect(operation.operationId, path).toMatch(/^[a-z][A-Za-z]+$/);
+        for (const status of refusals)
+          expect(operation.responses[status].$ref).toMatch(/^#\/components\/responses\//);
+      }
+    }
+    expect(Object.keys(doc.components.responses).sort()).toEqual([
+      "ExpectationFailed",
+      "HeaderFieldsTooLarge",
+      "MethodNotAllowed",
+      "NotFound",
+      "NotImplemented",
+      "RequestTimeout",
+      "UriTooLong",
+    ]);
+    expect(doc.info.contact).toBeDefined();
+    expect(doc.info.license.name).toBe("MIT");
+    expect(doc.servers).toEqual([expect.objectContaining({ url: "/" })]);
     expect(doc.paths["/openapi.json"]).toBeDefined();
     expect(doc.paths["/docs"]).toBeDefined();
   });
@@ -184,10 +229,15 @@ describe("OpenAPI problem examples", () => {
     for (const item of Object.values(doc.paths) as Record<string, { responses: object }>[]) {
       for (const operation of Object.values(item)) {
         for (const [status, response] of Object.entries(operation.responses)) {
-          const example = (response as AnyJson).content?.["application/problem+json"]?.example;
-          if (example === undefined) continue;
-          expect(example.status).toBe(Number(status));
-          checked++;
+          const media = (response as AnyJson).content?.["application/problem+json"];
+          const examples = [
+            ...(media?.example === undefined ? [] : [media.example]),
+            ...Object.values(media?.examples ?? {}).map((e) => (e as AnyJson).value),
+          ];
+          for (const example of examples) {
+            expect(example.status).toBe(Number(status));
+            checked++;
+          }
         }
       }
     }

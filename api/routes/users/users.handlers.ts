@@ -1,3 +1,10 @@
+import type { Context } from "hono";
+import {
+  type EntityTagCondition,
+  entityTagOf,
+  ifNoneMatchHolds,
+  type Preconditions,
+} from "../../lib/entity-tag.js";
 import { RequestValidationError } from "../../lib/problem.js";
 import type { AppRouteHandler } from "../../lib/types.js";
 import {
@@ -43,6 +50,7 @@ export function createUserHandlers({ store, now }: UserHandlerDeps) {
       now(),
     );
     c.header("location", `/user/${username}`);
+    c.header("etag", entityTagOf(created));
     return c.json(toUser(created), 201);
   };
 
@@ -63,8 +71,12 @@ export function createUserHandlers({ store, now }: UserHandlerDeps) {
 
   const getUser: AppRouteHandler<GetUserRoute> = async (c) => {
     const { username } = c.req.valid("param");
+    const ifNoneMatch = c.req.valid("header")["if-none-match"];
     const user = await store.get(username);
     if (user === null) throw new UserNotFoundError(username);
+    const tag = entityTagOf(user);
+    c.header("etag", tag);
+    if (ifNoneMatch !== undefined && !ifNoneMatchHolds(ifNoneMatch, tag)) return c.body(null, 304);
     return c.json(toUser(user), 200);
   };
 
@@ -79,7 +91,7 @@ export function createUserHandlers({ store, now }: UserHandlerDeps) {
             set: { firstname: body.firstname, lastname: body.lastname, email: body.email },
             remove: [],
           };
-    return c.json(toUser(await store.update(username, change, now())), 200);
+    return userResponse(c, await store.update(username, change, now(), preconditions(c)));
   };
 
   const patchUser: AppRouteHandler<PatchUserRoute> = async (c) => {
@@ -94,16 +106,35 @@ export function createUserHandlers({ store, now }: UserHandlerDeps) {
       },
       remove: body.email === null ? ["email"] : [],
     };
-    return c.json(toUser(await store.update(username, change, now())), 200);
+    return userResponse(c, await store.update(username, change, now(), preconditions(c)));
   };
 
   const deleteUser: AppRouteHandler<DeleteUserRoute> = async (c) => {
     const { username } = c.req.valid("param");
-    await store.delete(username);
+    await store.delete(username, preconditions(c));
     return c.body(null, 204);
   };
 
   return { createUser, listUsers, getUser, replaceUser, patchUser, deleteUser };
+}
+
+/** The conditional headers of a write, already parsed by the route's header schema. */
+function preconditions(c: {
+  req: {
+    valid(target: "header"): {
+      "if-match"?: EntityTagCondition;
+      "if-none-match"?: EntityTagCondition;
+    };
+  };
+}): Preconditions {
+  const headers = c.req.valid("header");
+  return { ifMatch: headers["if-match"], ifNoneMatch: headers["if-none-match"] };
+}
+
+/** A user representation with its ETag, as PUT and PATCH answer. */
+function userResponse(c: Context, user: StoredUser) {
+  c.header("etag", entityTagOf(user));
+  return c.json(toUser(user), 200);
 }
 
 /** Usernames are immutable: a body may repeat the path's username but never name another. */

@@ -1,16 +1,24 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { registerRoute } from "../../lib/openapi-route.js";
 import type { AppBindings } from "../../lib/types.js";
 import { validationHook } from "../../lib/validation-hook.js";
 import { createUserHandlers, type UserHandlerDeps } from "./users.handlers.js";
 import * as routes from "./users.routes.js";
 
-export function createUsersRouter(deps: UserHandlerDeps) {
+export interface UsersRouterDeps extends UserHandlerDeps {
+  /** Longest wait for a request body; then 408. */
+  readonly bodyTimeoutMs: number;
+}
+
+export function createUsersRouter({ bodyTimeoutMs, ...deps }: UsersRouterDeps) {
   const handlers = createUserHandlers(deps);
-  return new OpenAPIHono<AppBindings>({ defaultHook: validationHook })
-    .openapi(routes.createUser, handlers.createUser)
-    .openapi(routes.listUsers, handlers.listUsers)
-    .openapi(routes.getUser, handlers.getUser)
-    .openapi(routes.replaceUser, handlers.replaceUser)
-    .openapi(routes.patchUser, handlers.patchUser)
-    .openapi(routes.deleteUser, handlers.deleteUser);
+  const router = new OpenAPIHono<AppBindings>({ defaultHook: validationHook });
+  const options = { bodyTimeoutMs };
+  registerRoute(router, routes.createUser, handlers.createUser, options);
+  registerRoute(router, routes.listUsers, handlers.listUsers, options);
+  registerRoute(router, routes.getUser, handlers.getUser, options);
+  registerRoute(router, routes.replaceUser, handlers.replaceUser, options);
+  registerRoute(router, routes.patchUser, handlers.patchUser, options);
+  registerRoute(router, routes.deleteUser, handlers.deleteUser, options);
+  return router;
 }
