@@ -55,12 +55,7 @@ export class MemoryUserStore implements UserStore {
   ): Promise<StoredUser> {
     const current = this.#users.get(username);
     if (!current) throw new UserNotFoundError(username);
-    if (
-      hasPreconditions(preconditions) &&
-      !preconditionsHold(preconditions, entityTagOf(current))
-    ) {
-      throw new PreconditionFailedError(username);
-    }
+    checkPreconditions(username, current, preconditions);
     const next: Record<string, unknown> = { ...current, ...change.set };
     for (const field of change.remove) delete next[field];
     next.updatedAt = Math.max(now, current.updatedAt + 1);
@@ -72,12 +67,7 @@ export class MemoryUserStore implements UserStore {
   async delete(username: string, preconditions: Preconditions = {}): Promise<void> {
     const current = this.#users.get(username);
     if (!current) throw new UserNotFoundError(username);
-    if (
-      hasPreconditions(preconditions) &&
-      !preconditionsHold(preconditions, entityTagOf(current))
-    ) {
-      throw new PreconditionFailedError(username);
-    }
+    checkPreconditions(username, current, preconditions);
     this.#users.delete(username);
     this.#sorted.splice(this.#firstIndexAfter(username) - 1, 1);
   }
@@ -102,5 +92,16 @@ export class MemoryUserStore implements UserStore {
       else high = mid;
     }
     return low;
+  }
+}
+
+/** The If-Match / If-None-Match rule the Redis scripts apply, for the in-memory store. */
+function checkPreconditions(
+  username: string,
+  current: StoredUser,
+  preconditions: Preconditions,
+): void {
+  if (hasPreconditions(preconditions) && !preconditionsHold(preconditions, entityTagOf(current))) {
+    throw new PreconditionFailedError(username);
   }
 }
