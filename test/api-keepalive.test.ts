@@ -12,15 +12,22 @@
  */
 import { connect, type Socket } from "node:net";
 import { join, resolve } from "node:path";
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { readManifests } from "../charts/lib/checks.js";
 import { API_NAME } from "../charts/lib/labels.js";
 import { type ApiProcess, startApi } from "./support/api-process.js";
+import { createTestKey, fileAuthEnv, jwksFile, jwksOf } from "./support/auth.js";
 
 const root = resolve(import.meta.dirname, "..");
 const dist: any[] = readManifests(join(root, "dist")).map((e) => e.doc);
 
 /** The API container's literal env from dist/, minus where to listen and which Redis. */
+let localJwks: ReturnType<typeof jwksFile>;
+beforeAll(async () => {
+  localJwks = jwksFile(jwksOf(await createTestKey("ES256")));
+});
+afterAll(() => localJwks?.remove());
+
 function distEnv(): Record<string, string> {
   const deployment = dist.find(
     (d) => d.kind === "Deployment" && d.metadata.name === `${API_NAME}-v1`,
@@ -29,8 +36,27 @@ function distEnv(): Record<string, string> {
   const env: Record<string, string> = Object.fromEntries(
     container.env.filter((e: any) => "value" in e).map((e: any) => [e.name, e.value]),
   );
-  for (const local of ["HOST", "PORT", "REDIS_URL"]) delete env[local];
-  return { ...env, REDIS_URL: inject("redisUrl"), APP_VERSION: "keepalive", LOG_LEVEL: "warn" };
+  // The JWKS path is the pod's mount: verify with a local key set instead, same issuer and audience.
+  for (const local of [
+    "HOST",
+    "PORT",
+    "REDIS_URL",
+    "AUTH_JWKS_FILE",
+    "AUTH_JWKS_URL",
+    "AUTH_DISABLED",
+  ]) {
+    delete env[local];
+  }
+  return {
+    ...env,
+    ...fileAuthEnv(localJwks.path, {
+      AUTH_ISSUER: env.AUTH_ISSUER ?? "userapi-dev",
+      AUTH_AUDIENCE: env.AUTH_AUDIENCE ?? "userapi",
+    }),
+    REDIS_URL: inject("redisUrl"),
+    APP_VERSION: "keepalive",
+    LOG_LEVEL: "warn",
+  };
 }
 
 /** Idle timeout of Envoy's pools to the API, from dist/'s DestinationRule. */
