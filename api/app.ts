@@ -5,6 +5,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Logger } from "pino";
 import { Registry } from "prom-client";
+import type { TokenVerifier } from "./auth/token-verifier.js";
 import { handleError } from "./lib/error-handler.js";
 import { registerImplicitMethods } from "./lib/implicit-methods.js";
 import { allowedMethodsFor } from "./lib/method-not-allowed.js";
@@ -40,6 +41,12 @@ export interface AppOptions {
   readonly isDraining?: () => boolean;
   /** Longest wait for a request body once the app reads it; then 408. @default 10000 */
   readonly bodyTimeoutMs?: number;
+  /**
+   * Verifies the bearer tokens of the user operations (`auth/create-verifier.ts`).
+   * Undefined means authentication off: main.ts passes undefined only when the
+   * environment says so, and warns. @default undefined
+   */
+  readonly verifyToken?: TokenVerifier | undefined;
 }
 
 export function createApp(options: AppOptions): OpenAPIHono<AppBindings> {
@@ -72,6 +79,7 @@ export function createApp(options: AppOptions): OpenAPIHono<AppBindings> {
       store,
       now: options.now ?? Date.now,
       bodyTimeoutMs: options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS,
+      verifyToken: options.verifyToken,
     }),
   );
   const docs = registerDocs(app, { title: "userapi", version });

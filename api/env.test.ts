@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { authConfigFrom } from "./auth/auth-env.js";
 import { DEFAULT_HOST, DEFAULT_PORT, EnvError, parseEnv } from "./env.js";
 import { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_KEEP_ALIVE_TIMEOUT_MS } from "./lib/server-limits.js";
+
+const AUTH_CLAIMS = { AUTH_ISSUER: "userapi-dev", AUTH_AUDIENCE: "userapi" } as const;
 
 describe("parseEnv", () => {
   it("applies defaults to an empty environment", () => {
@@ -15,6 +18,10 @@ describe("parseEnv", () => {
       REQUEST_TIMEOUT_MS: 30_000,
       BODY_TIMEOUT_MS: 10_000,
       MAX_CONNECTIONS: 1024,
+      AUTH_DISABLED: false,
+      AUTH_CLOCK_TOLERANCE_S: 30,
+      AUTH_JWKS_TIMEOUT_MS: 2000,
+      AUTH_JWKS_COOLDOWN_MS: 30_000,
     });
   });
 
@@ -34,6 +41,12 @@ describe("parseEnv", () => {
       SHUTDOWN_TIMEOUT_MS: "2500",
       KEEP_ALIVE_TIMEOUT_MS: "90000",
       HEADERS_TIMEOUT_MS: "5000",
+      AUTH_JWKS_URL: "https://idp.example/.well-known/jwks.json",
+      AUTH_ISSUER: "https://idp.example/",
+      AUTH_AUDIENCE: "userapi",
+      AUTH_CLOCK_TOLERANCE_S: "10",
+      AUTH_JWKS_TIMEOUT_MS: "1500",
+      AUTH_JWKS_COOLDOWN_MS: "60000",
     });
     expect(env).toMatchObject({
       PORT: 9090,
@@ -69,6 +82,26 @@ describe("parseEnv", () => {
     [{ HEADERS_TIMEOUT_MS: "1.5" }, "HEADERS_TIMEOUT_MS"],
     [{ HEADERS_TIMEOUT_MS: "300001", KEEP_ALIVE_TIMEOUT_MS: "3600000" }, "HEADERS_TIMEOUT_MS"],
     [{ NODE_ENV: "production" }, "REDIS_URL"],
+    [{ NODE_ENV: "production", REDIS_URL: "redis://r:6379" }, "AUTH_JWKS_URL"],
+    [{ AUTH_JWKS_URL: "http://idp.example/jwks", ...AUTH_CLAIMS }, "AUTH_JWKS_URL"],
+    [{ AUTH_JWKS_URL: "ftp://127.0.0.1/jwks", ...AUTH_CLAIMS }, "AUTH_JWKS_URL"],
+    [{ AUTH_JWKS_URL: "https://u:p@idp.example/jwks", ...AUTH_CLAIMS }, "AUTH_JWKS_URL"],
+    [{ AUTH_JWKS_URL: "jwks.json", ...AUTH_CLAIMS }, "AUTH_JWKS_URL"],
+    [{ AUTH_JWKS_FILE: "/jwks.json", AUTH_AUDIENCE: "userapi" }, "AUTH_ISSUER"],
+    [{ AUTH_JWKS_FILE: "/jwks.json", AUTH_ISSUER: "userapi-dev" }, "AUTH_AUDIENCE"],
+    [{ AUTH_ISSUER: "userapi-dev", AUTH_AUDIENCE: "userapi" }, "AUTH_JWKS_URL"],
+    [{ AUTH_AUDIENCE: "userapi" }, "AUTH_JWKS_URL"],
+    [
+      { AUTH_JWKS_FILE: "/a", AUTH_JWKS_URL: "https://idp.example/jwks", ...AUTH_CLAIMS },
+      "AUTH_JWKS_FILE",
+    ],
+    [{ AUTH_DISABLED: "true", AUTH_JWKS_FILE: "/a", ...AUTH_CLAIMS }, "AUTH_JWKS_FILE"],
+    [{ AUTH_DISABLED: "yes" }, "AUTH_DISABLED"],
+    [{ AUTH_ISSUER: "user api", AUTH_AUDIENCE: "userapi", AUTH_JWKS_FILE: "/a" }, "AUTH_ISSUER"],
+    [{ AUTH_CLOCK_TOLERANCE_S: "301" }, "AUTH_CLOCK_TOLERANCE_S"],
+    [{ AUTH_CLOCK_TOLERANCE_S: "30s" }, "AUTH_CLOCK_TOLERANCE_S"],
+    [{ AUTH_JWKS_TIMEOUT_MS: "50" }, "AUTH_JWKS_TIMEOUT_MS"],
+    [{ AUTH_JWKS_COOLDOWN_MS: "10" }, "AUTH_JWKS_COOLDOWN_MS"],
     [{ REQUEST_TIMEOUT_MS: "999" }, "REQUEST_TIMEOUT_MS"],
     [{ REQUEST_TIMEOUT_MS: "30s" }, "REQUEST_TIMEOUT_MS"],
     [{ BODY_TIMEOUT_MS: "50" }, "BODY_TIMEOUT_MS"],
@@ -123,5 +156,48 @@ describe("parseEnv", () => {
 
   it("explains why production needs REDIS_URL", () => {
     expect(() => parseEnv({ NODE_ENV: "production" })).toThrow(/REDIS_URL is required/);
+  });
+
+  it("explains what production needs for authentication, and the explicit way out", () => {
+    const production = { NODE_ENV: "production", REDIS_URL: "redis://r:6379" };
+    expect(() => parseEnv(production)).toThrow(
+      /AUTH_JWKS_URL or AUTH_JWKS_FILE \(with AUTH_ISSUER and AUTH_AUDIENCE\) is required when NODE_ENV=production; set AUTH_DISABLED=true/,
+    );
+    expect(authConfigFrom(parseEnv({ ...production, AUTH_DISABLED: "true" }))).toEqual({
+      mode: "off",
+      reason: "disabled",
+    });
+  });
+
+  it("turns authentication off without AUTH_* outside production", () => {
+    expect(authConfigFrom(parseEnv({}))).toEqual({ mode: "off", reason: "unconfigured" });
+  });
+
+  it("selects the key source, issuer and audience", () => {
+    expect(
+      authConfigFrom(parseEnv({ AUTH_JWKS_FILE: "/etc/jwks/jwks.json", ...AUTH_CLAIMS })),
+    ).toEqual({
+      mode: "jwt",
+      keySource: { kind: "file", path: "/etc/jwks/jwks.json" },
+      issuer: "userapi-dev",
+      audience: "userapi",
+      clockToleranceSeconds: 30,
+      jwksTimeoutMs: 2000,
+      jwksCooldownMs: 30_000,
+    });
+    for (const url of [
+      "http://127.0.0.1:9/jwks",
+      "http://[::1]:9/jwks",
+      "http://localhost:9/jwks",
+    ]) {
+      const config = authConfigFrom(parseEnv({ AUTH_JWKS_URL: url, ...AUTH_CLAIMS }));
+      expect(config.mode === "jwt" && config.keySource).toEqual({ kind: "url", url: new URL(url) });
+    }
+  });
+
+  it("names both variables when the key source is ambiguous", () => {
+    expect(() =>
+      parseEnv({ AUTH_JWKS_FILE: "/a", AUTH_JWKS_URL: "https://idp.example/jwks", ...AUTH_CLAIMS }),
+    ).toThrow(/AUTH_JWKS_FILE cannot be set together with AUTH_JWKS_URL/);
   });
 });

@@ -4,6 +4,7 @@
  * message names every offending variable.
  */
 import { z } from "zod";
+import { AUTH_ENV, checkAuthEnv } from "./auth/auth-env.js";
 import { checkServerLimits, SERVER_LIMITS_ENV } from "./lib/server-limits.js";
 
 export const DEFAULT_PORT = 8080;
@@ -76,9 +77,11 @@ const EnvSchema = z
         .default(DEFAULT_SHUTDOWN_TIMEOUT_MS),
     ),
     ...SERVER_LIMITS_ENV,
+    ...AUTH_ENV,
   })
   .superRefine((env, ctx) => {
     checkServerLimits(env, ctx);
+    checkAuthEnv(env, ctx);
     if (env.NODE_ENV === "production" && env.REDIS_URL === undefined) {
       ctx.addIssue({
         code: "custom",

@@ -9,6 +9,9 @@ import { getRequestListener } from "@hono/node-server";
 import { pino } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { createApp } from "./app.js";
+import { authConfigFrom } from "./auth/auth-env.js";
+import { createVerifier } from "./auth/create-verifier.js";
+import { KeySetConfigError } from "./auth/key-set.js";
 import { EnvError, parseEnv } from "./env.js";
 import {
   clientErrorResponse,
@@ -41,6 +44,23 @@ const exit = (code: number): never => {
   logDestination.flushSync();
   process.exit(code);
 };
+const auth = authConfigFrom(env);
+let verifyToken: Awaited<ReturnType<typeof createVerifier>>;
+try {
+  verifyToken = await createVerifier(auth, logger);
+} catch (error) {
+  if (!(error instanceof KeySetConfigError)) throw error;
+  logger.fatal(`AUTH_JWKS_FILE: ${error.message}`);
+  console.error(`userapi: invalid environment: AUTH_JWKS_FILE ${error.message}`);
+  exit(1);
+}
+if (auth.mode === "off") {
+  logger.warn(
+    auth.reason === "disabled"
+      ? "authentication disabled (AUTH_DISABLED=true): /user routes accept requests without a token; only run this behind a mesh that enforces authentication"
+      : "authentication off: no AUTH_* variable is set, so /user routes accept requests without a token; set AUTH_JWKS_URL or AUTH_JWKS_FILE with AUTH_ISSUER and AUTH_AUDIENCE to turn it on",
+  );
+}
 const store = createStore(env, logger);
 const registry = new Registry();
 collectDefaultMetrics({ register: registry });
@@ -54,6 +74,7 @@ const app = createApp({
   registry,
   isDraining: () => draining,
   bodyTimeoutMs: limits.bodyTimeoutMs,
+  verifyToken,
 });
 
 // The app answers a missing Host itself, as problem+json (middleware/request-guards.ts),
@@ -73,7 +94,20 @@ const server = createServer(
 applyServerLimits(server, limits);
 server.listen(env.PORT, env.HOST, () => {
   logger.info(
-    { port: env.PORT, host: env.HOST, store: env.REDIS_URL ? "redis" : "memory", limits },
+    {
+      port: env.PORT,
+      host: env.HOST,
+      store: env.REDIS_URL ? "redis" : "memory",
+      auth:
+        auth.mode === "off"
+          ? `off (${auth.reason})`
+          : {
+              jwks: auth.keySource.kind === "url" ? auth.keySource.url.href : auth.keySource.path,
+              issuer: auth.issuer,
+              audience: auth.audience,
+            },
+      limits,
+    },
     "listening",
   );
 });

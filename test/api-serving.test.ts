@@ -17,7 +17,9 @@ describe("GET /serving (real process)", () => {
   });
 
   it("answers 200 ok as JSON while the process serves", async () => {
-    api = await startApi({ env: { REDIS_URL: inject("redisUrl"), NODE_ENV: "production" } });
+    api = await startApi({
+      env: { REDIS_URL: inject("redisUrl"), NODE_ENV: "production", AUTH_DISABLED: "true" },
+    });
     const response = await fetch(`${api.baseUrl}/serving`);
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toMatch(/^application\/json/);
@@ -27,7 +29,9 @@ describe("GET /serving (real process)", () => {
   it("stays 200 while Redis is unreachable; /ready reports it and /user answers its own 503", async () => {
     // A port nothing listens on: Redis is "down" from the first second.
     const nowhere = `redis://127.0.0.1:${await freePort()}`;
-    api = await startApi({ env: { REDIS_URL: nowhere, NODE_ENV: "production" } });
+    api = await startApi({
+      env: { REDIS_URL: nowhere, NODE_ENV: "production", AUTH_DISABLED: "true" },
+    });
     const serving = await fetch(`${api.baseUrl}/serving`);
     expect(serving.status).toBe(200);
     expect(await serving.json()).toEqual({ status: "ok" });

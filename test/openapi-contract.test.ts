@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_BODY_BYTES } from "../api/app.js";
 import { type ApiProcess, startApi, waitForStatus } from "./support/api-process.js";
 import { type AnyJson, testApp } from "./support/app.js";
+import { createTestKey, fileAuthEnv, jwksFile, jwksOf, mint } from "./support/auth.js";
 import { fuzzSeed } from "./support/http-arbitraries.js";
 import { keepAliveAgent, send } from "./support/http-client.js";
 import {
@@ -293,59 +294,133 @@ describe("the server does what /openapi.json says, in process over Redis", () =>
   }, 120_000);
 });
 
-describe("the server does what /openapi.json says, over HTTP (server process, real Redis)", () => {
-  let redis: RedisServer;
-  let api: ApiProcess;
-  let oracle: OpenApiOracle;
-  const agent = keepAliveAgent(1);
+/**
+ * Who sends the over-HTTP requests when the server verifies tokens: mostly a
+ * caller with both scopes (so the contract is checked as with auth off), and
+ * callers whose requests must be refused with 401/403 before anything else.
+ */
+type Caller = "admin" | "anonymous" | "reader" | "self";
 
-  beforeAll(async () => {
-    redis = await startRedisServer();
-    api = await startApi({ env: { REDIS_URL: redis.url, LOG_LEVEL: "warn" } });
-    await waitForStatus(api, "/ready", 200, 5000);
-    oracle = new OpenApiOracle(await (await fetch(`${api.baseUrl}/openapi.json`)).json());
-  });
-  afterAll(async () => {
-    agent.destroy();
-    await api?.stop();
-    await redis?.stop();
-  });
+/** Whether `caller` may send `request` (SPEC "Authentication"). */
+function callerMay(caller: Caller, request: WireRequest): boolean {
+  const { path } = request.operation;
+  const method = request.operation.method.toLowerCase();
+  if (!path.startsWith("/user") || method === "options") return true;
+  const read = method === "get" || method === "head";
+  switch (caller) {
+    case "admin":
+      return true;
+    case "anonymous":
+      return false;
+    case "reader":
+      return read;
+    case "self": {
+      if (path !== "/user/{username}") return false;
+      const segment = request.target.split("?")[0]?.split("/")[2] ?? "";
+      return decodeURIComponent(segment) === "alice";
+    }
+  }
+}
 
-  const exchange = async (request: WireRequest): Promise<WireResponse> => {
-    const outcome = await send(agent, api.port, {
-      method: request.method,
-      path: request.target,
-      headers: request.headers,
-      timeoutMs: 5000,
-      ...(request.body === undefined ? {} : { body: request.body }),
+describe.each([{ mode: "authentication off" }, { mode: "authentication on, with tokens" }])(
+  "the server does what /openapi.json says, over HTTP (server process, real Redis, $mode)",
+  ({ mode }) => {
+    const withAuth = mode.startsWith("authentication on");
+    let redis: RedisServer;
+    let api: ApiProcess;
+    let oracle: OpenApiOracle;
+    let jwks: ReturnType<typeof jwksFile> | undefined;
+    const tokens = new Map<Caller, string>();
+    const agent = keepAliveAgent(1);
+
+    beforeAll(async () => {
+      redis = await startRedisServer();
+      let authEnv = {};
+      if (withAuth) {
+        const key = await createTestKey("ES256");
+        jwks = jwksFile(jwksOf(key));
+        authEnv = fileAuthEnv(jwks.path);
+        tokens.set("admin", await mint(key, { sub: "ops", scope: "users:read users:write" }));
+        tokens.set("reader", await mint(key, { sub: "ops", scope: "users:read" }));
+        tokens.set("self", await mint(key, { sub: "alice" }));
+      }
+      api = await startApi({ env: { REDIS_URL: redis.url, LOG_LEVEL: "warn", ...authEnv } });
+      await waitForStatus(api, "/ready", 200, 5000);
+      oracle = new OpenApiOracle(await (await fetch(`${api.baseUrl}/openapi.json`)).json());
     });
-    if (outcome.status === undefined) throw new Error(`no response: ${outcome.error}`);
-    const headers = outcome.headers ?? {};
-    return {
-      status: outcome.status,
-      headers: { get: (name: string) => headers[name.toLowerCase()]?.toString() },
-      body: outcome.body ?? "",
-    };
-  };
+    afterAll(async () => {
+      agent.destroy();
+      await api?.stop();
+      await redis?.stop();
+      jwks?.remove();
+    });
 
-  it("agrees with the document on valid and mutated requests", async () => {
-    const seed = fuzzSeed(OVER_HTTP.seed);
-    const tally = new Tally();
-    const property = (mutated: boolean) =>
-      fc.asyncProperty(requestArbitrary(oracle, mutated), async (request) => {
-        const response = await exchange(request);
-        const invalid = oracle.requestProblems(request, MAX_BODY_BYTES).length > 0;
-        tally.add(response.status, invalid);
-        expect(disagreements(oracle, request, response)).toEqual([]);
+    const callers: fc.Arbitrary<Caller> = withAuth
+      ? fc.oneof(
+          { weight: 5, arbitrary: fc.constant("admin" as const) },
+          {
+            weight: 1,
+            arbitrary: fc.constantFrom("anonymous" as const, "reader" as const, "self" as const),
+          },
+        )
+      : fc.constant("anonymous" as const);
+
+    const exchange = async (request: WireRequest, caller: Caller): Promise<WireResponse> => {
+      const token = tokens.get(caller);
+      const outcome = await send(agent, api.port, {
+        method: request.method,
+        path: request.target,
+        headers:
+          token === undefined
+            ? request.headers
+            : { ...request.headers, authorization: `Bearer ${token}` },
+        timeoutMs: 5000,
+        ...(request.body === undefined ? {} : { body: request.body }),
       });
-    await fc.assert(property(false), { seed, numRuns: OVER_HTTP.valid, endOnFailure: true });
-    await fc.assert(property(true), {
-      seed: seed + 1,
-      numRuns: OVER_HTTP.mutated,
-      endOnFailure: true,
-    });
-    console.log(`openapi contract over HTTP: seed ${seed}, ${tally}`);
-    expect(tally.statuses.get(200) ?? 0).toBeGreaterThan(20);
-    expect(api.child.exitCode).toBeNull();
-  }, 120_000);
-});
+      if (outcome.status === undefined) throw new Error(`no response: ${outcome.error}`);
+      const headers = outcome.headers ?? {};
+      return {
+        status: outcome.status,
+        headers: { get: (name: string) => headers[name.toLowerCase()]?.toString() },
+        body: outcome.body ?? "",
+      };
+    };
+
+    it("agrees with the document on valid and mutated requests", async () => {
+      const seed = fuzzSeed(OVER_HTTP.seed);
+      const tally = new Tally();
+      let refusedByAuth = 0;
+      const property = (mutated: boolean) =>
+        fc.asyncProperty(requestArbitrary(oracle, mutated), callers, async (request, caller) => {
+          const response = await exchange(request, caller);
+          const invalid = oracle.requestProblems(request, MAX_BODY_BYTES).length > 0;
+          tally.add(response.status, invalid);
+          if (withAuth && !callerMay(caller, request)) {
+            // Refused before the request is looked at: valid or not, 401 without a token, else 403.
+            refusedByAuth++;
+            expect(response.status).toBe(caller === "anonymous" ? 401 : 403);
+            expect(oracle.responseProblems(request, response)).toEqual([]);
+            return;
+          }
+          expect(disagreements(oracle, request, response)).toEqual([]);
+        });
+      await fc.assert(property(false), { seed, numRuns: OVER_HTTP.valid, endOnFailure: true });
+      await fc.assert(property(true), {
+        seed: seed + 1,
+        numRuns: OVER_HTTP.mutated,
+        endOnFailure: true,
+      });
+      console.log(
+        `openapi contract over HTTP (${mode}): seed ${seed}, ${tally}, ${refusedByAuth} refused by auth`,
+      );
+      expect(tally.statuses.get(200) ?? 0).toBeGreaterThan(20);
+      if (withAuth) {
+        expect(tally.statuses.get(401) ?? 0).toBeGreaterThan(0);
+        expect(tally.statuses.get(403) ?? 0).toBeGreaterThan(0);
+      } else {
+        expect(tally.statuses.get(401)).toBeUndefined();
+      }
+      expect(api.child.exitCode).toBeNull();
+    }, 120_000);
+  },
+);

@@ -12,6 +12,12 @@ import spectralParsers from "@stoplight/spectral-parsers";
 import { bundleAndLoadRuleset } from "@stoplight/spectral-ruleset-bundler/with-loader";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
+import {
+  BEARER_SCHEME,
+  SELF_SERVICE_EXTENSION,
+  USERS_READ,
+  USERS_WRITE,
+} from "../api/auth/access.js";
 import { type ApiProcess, REPO_ROOT, startApi } from "./support/api-process.js";
 
 const { Spectral, Document } = spectralCore;
@@ -110,4 +116,45 @@ describe("OpenAPI lint of the live /openapi.json", () => {
     expect(configured).toEqual([]);
     expect([...new Set(plain.map((f) => f.rule))].sort()).toEqual(rulesOff("redocly.yaml"));
   });
+
+  // What spectral's oas3-operation-security-defined would check, for an http bearer scheme.
+  it("secures every user operation with the bearer scheme and one documented scope, and no meta operation", () => {
+    const parsed = JSON.parse(document);
+    const scheme = parsed.components.securitySchemes[BEARER_SCHEME];
+    expect(scheme).toMatchObject({ type: "http", scheme: "bearer", bearerFormat: "JWT" });
+    expect(parsed.security).toEqual([]);
+    const seen: string[] = [];
+    for (const [path, item] of Object.entries<Record<string, AnyOperation>>(parsed.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        const where = `${method.toUpperCase()} ${path}`;
+        if (!path.startsWith("/user") || method === "options") {
+          expect(operation.security, where).toBeUndefined();
+          continue;
+        }
+        const scope = ["get", "head"].includes(method) ? USERS_READ : USERS_WRITE;
+        expect(operation.security, where).toEqual([{ [BEARER_SCHEME]: [scope] }]);
+        expect(scheme.description).toContain(`\`${scope}\``);
+        expect(Object.keys(operation.responses), where).toEqual(
+          expect.arrayContaining(["401", "403"]),
+        );
+        expect(operation[SELF_SERVICE_EXTENSION], where).toBe(
+          path === "/user/{username}" ? "username" : undefined,
+        );
+        seen.push(where);
+      }
+    }
+    expect(seen.sort()).toEqual([
+      "DELETE /user/{username}",
+      "GET /user",
+      "GET /user/{username}",
+      "HEAD /user",
+      "HEAD /user/{username}",
+      "PATCH /user/{username}",
+      "POST /user",
+      "PUT /user/{username}",
+    ]);
+  });
 });
+
+// biome-ignore lint/suspicious/noExplicitAny: an operation of the parsed document.
+type AnyOperation = any;

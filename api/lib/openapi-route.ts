@@ -1,6 +1,9 @@
 import type { OpenAPIHono, RouteConfig } from "@hono/zod-openapi";
 import type { Context, Handler } from "hono";
 import type { ZodType } from "zod";
+import { accessRuleOf } from "../auth/access.js";
+import { requireAccess } from "../auth/require-access.js";
+import type { TokenVerifier } from "../auth/token-verifier.js";
 import { readJsonBody } from "../middleware/json-body.js";
 import type { AppBindings, AppRouteHandler } from "./types.js";
 import { validationProblem } from "./validation-hook.js";
@@ -37,12 +40,19 @@ const READERS: Record<Target, (c: Context, names: readonly string[]) => unknown>
  * target asynchronously, copy every request header, and match body media
  * types with a regular expression that refuses `application/json ;
  * charset=utf-8`. Handlers still read `c.req.valid(target)`.
+ *
+ * With a token verifier, a route that declares `security` gets the access
+ * guard (`auth/require-access.ts`) in front of everything else, its own
+ * middleware included: the rule enforced is the one the document shows.
  */
 export function registerRoute<R extends RouteConfig>(
   router: OpenAPIHono<AppBindings>,
   route: R,
   handler: AppRouteHandler<R>,
-  { bodyTimeoutMs }: { readonly bodyTimeoutMs: number },
+  {
+    bodyTimeoutMs,
+    verifyToken,
+  }: { readonly bodyTimeoutMs: number; readonly verifyToken?: TokenVerifier | undefined },
 ): void {
   const { middleware: _middleware, hide: _hide, ...documented } = route;
   router.openAPIRegistry.registerPath(documented);
@@ -85,5 +95,16 @@ export function registerRoute<R extends RouteConfig>(
     }
     return (handler as unknown as Handler<AppBindings>)(c, next);
   };
-  router.openapi({ ...route, request: {}, hide: true }, validated as never);
+  const rule = accessRuleOf(route);
+  const guard =
+    verifyToken === undefined || rule === undefined ? [] : [requireAccess(verifyToken, rule)];
+  router.openapi(
+    {
+      ...route,
+      middleware: [...guard, ...[route.middleware ?? []].flat()],
+      request: {},
+      hide: true,
+    },
+    validated as never,
+  );
 }

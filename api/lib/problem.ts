@@ -13,6 +13,8 @@ export const PROBLEM_CONTENT_TYPE = "application/problem+json";
 /** RFC 9110 §15 reason phrases (Node's table still says "Payload Too Large" for 413). */
 export const TITLES: Readonly<Record<number, string>> = {
   400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",
   408: "Request Timeout",

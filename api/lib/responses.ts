@@ -1,4 +1,6 @@
 /** OpenAPI response declarations shared by the route groups. */
+import type { Scope } from "../auth/access.js";
+import { bearerChallenge } from "../auth/challenge.js";
 import { ProblemSchema, problem } from "./problem.js";
 
 const PROBLEM_DESCRIPTIONS = {
@@ -8,7 +10,7 @@ const PROBLEM_DESCRIPTIONS = {
   413: "Request body over 16 KiB (on any request, however the body is sent)",
   415: "Unsupported request body: a media type not listed, a charset other than UTF-8, or a Content-Encoding (the server decodes none)",
   500: "Unexpected failure (details are logged, never returned)",
-  503: "The store is unavailable; retry after `Retry-After` seconds",
+  503: "The store, or the keys that verify tokens, are unavailable; retry after `Retry-After` seconds",
 } as const;
 
 type ProblemStatus = keyof typeof PROBLEM_DESCRIPTIONS;
@@ -50,6 +52,10 @@ const BAD_REQUEST_EXAMPLES = {
     },
   ]),
   host: problem(400, "an HTTP/1.1 request needs a Host header"),
+  authorization: problem(
+    400,
+    "the bearer token has characters a token cannot have (RFC 6750 b64token)",
+  ),
 } as const;
 
 export type BadRequestSource = keyof typeof BAD_REQUEST_EXAMPLES;
@@ -62,6 +68,8 @@ const BAD_REQUEST_SUMMARIES: Record<BadRequestSource, string> = {
   unknownQuery: "A query parameter this operation does not have",
   headers: "A conditional header is malformed",
   host: "An HTTP/1.1 request without Host",
+  authorization:
+    "A malformed Authorization header, several of them, or an access_token in the URI (RFC 6750 invalid_request; with WWW-Authenticate)",
 };
 
 /** The 400 response of an operation, with one example per place a 400 can come from. */
@@ -121,3 +129,52 @@ export const jsonContent = <T>(schema: T, description: string) => ({
   description,
   content: { "application/json": { schema } },
 });
+
+const challengeHeader = (description: string) => ({
+  "WWW-Authenticate": {
+    schema: { type: "string" as const, pattern: "^Bearer " },
+    required: true,
+    description,
+  },
+});
+
+/**
+ * 401 and 403 of an operation that needs `scope` (RFC 6750 §3); `self`
+ * names the path parameter that grants access to its own user.
+ */
+export function accessResponses(scope: Scope, self?: string) {
+  const forbidden = `this operation needs the scope ${scope}${self === undefined ? "" : `, or a token whose sub is this ${self}`}`;
+  return {
+    401: {
+      description:
+        "No bearer token, or one that does not verify (signature, key, algorithm, issuer, audience, expiry). Sent before anything else of the request is looked at.",
+      headers: challengeHeader(
+        `\`${bearerChallenge({})}\` without a token; with one, \`error="invalid_token"\` and an \`error_description\``,
+      ),
+      content: {
+        "application/problem+json": {
+          schema: ProblemSchema,
+          examples: {
+            missing: {
+              summary: "No token",
+              value: problem(
+                401,
+                "this operation needs a bearer token (Authorization: Bearer <JWT>)",
+              ),
+            },
+            expired: { summary: "An expired token", value: problem(401, "the token has expired") },
+          },
+        },
+      },
+    },
+    403: {
+      description: `A valid token without the scope \`${scope}\`${self === undefined ? "" : ` whose \`sub\` is not this \`${self}\``}. Sent before the store is asked, so it tells nothing about the user.`,
+      headers: challengeHeader(
+        `\`${bearerChallenge({ error: "insufficient_scope", description: forbidden, scope })}\``,
+      ),
+      content: {
+        "application/problem+json": { schema: ProblemSchema, example: problem(403, forbidden) },
+      },
+    },
+  };
+}

@@ -2,6 +2,8 @@
  * Drives one bench scenario against an already running server, for
  * profiling (`node --cpu-prof build/api/main.js` in another shell):
  *   tsx scripts/bench/load-one.ts http://127.0.0.1:8080 "POST user" 10
+ * "GET user+jwt" sends `--token`-style auth from env USERAPI_TOKEN (A7), e.g.
+ *   USERAPI_TOKEN=$(npm run -s token -- --scope users:read) tsx scripts/bench/load-one.ts ...
  */
 import autocannon from "autocannon";
 import { scenarios } from "./scenarios.js";
@@ -11,10 +13,11 @@ if (url === undefined) {
   console.error("usage: load-one.ts <base-url> [scenario] [seconds]");
   process.exit(2);
 }
-const scenario = scenarios(1000).find((s) => s.name === name);
+const token = process.env.USERAPI_TOKEN ?? "";
+const scenario = scenarios(1000, token).find((s) => s.name === name);
 if (scenario === undefined) {
   console.error(
-    `unknown scenario '${name}'; one of: ${scenarios(0)
+    `unknown scenario '${name}'; one of: ${scenarios(0, token)
       .map((s) => s.name)
       .join(", ")}`,
   );

@@ -10,20 +10,36 @@
  * server's CPU time per request (from /proc), which does not depend on how
  * much CPU the load generator left over.
  *
+ * The GET scenarios run twice: "GET user" against the service with
+ * authentication off, and "GET user+jwt" with a users:read token against
+ * a second service process that verifies it (a key the bench generates in
+ * a temporary folder, `AUTH_JWKS_FILE`); the difference is what
+ * verification costs per request. An in-process micro-benchmark of
+ * verification alone follows the table.
+ *
  * Options: --rounds <n> (default 5), --duration <s> per round (default 4),
  * --warmup <s> (default 2), --connections <n> (default 32), --no-build,
  * --check (exit 1 on a missed goal).
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { REDIS_PERSISTENCE_ARGS } from "../../charts/lib/redis-persistence.js";
 import { REPO_ROOT } from "../../test/support/api-process.js";
 import { freePort, startRedisServer } from "../../test/support/redis-server.js";
-import { evaluateGoals, formatTable, medianRun, type ScenarioResult } from "./report.js";
-import { type Scenario, scenarios } from "./scenarios.js";
+import { loadOrCreateDevKey, signToken } from "../token/dev-key.js";
+import {
+  evaluateGoals,
+  formatTable,
+  medianRun,
+  type ScenarioResult,
+  verificationCost,
+} from "./report.js";
+import { AUTHENTICATED_GET, type Scenario, scenarios } from "./scenarios.js";
+import { measureVerification } from "./verify-cost.js";
 
 const { values } = parseArgs({
   options: {
@@ -76,9 +92,14 @@ function command(kind: Server["name"]): string[] {
     : [process.execPath, "--import", "tsx", "scripts/bench/baseline-server.ts"];
 }
 
+/** Authentication for the service process: off, or on with this key set. */
+type AuthEnv = Readonly<Record<string, string>>;
+const AUTH_OFF: AuthEnv = { AUTH_DISABLED: "true" };
+
 async function startServer(
   kind: Server["name"],
   redisUrl: string,
+  auth: AuthEnv = AUTH_OFF,
 ): Promise<Server & { readyMs: number }> {
   const port = await freePort();
   const [cmd, ...args] = command(kind);
@@ -94,6 +115,7 @@ async function startServer(
       REDIS_URL: redisUrl,
       NODE_ENV: "production",
       LOG_LEVEL: "info",
+      ...(kind === "service" ? auth : {}),
     },
   });
   const url = `http://127.0.0.1:${port}`;
@@ -169,25 +191,39 @@ async function main(): Promise<void> {
   // The project's own Redis settings: append-only, fsync every second.
   const redis = await startRedisServer({ args: [...REDIS_PERSISTENCE_ARGS] });
   const servers: Server[] = [];
+  const keyDir = mkdtempSync(join(os.tmpdir(), "userapi-bench-key-"));
   try {
+    const key = await loadOrCreateDevKey(keyDir);
+    const token = await signToken(key, {
+      sub: "bench",
+      scopes: ["users:read"],
+      ttlSeconds: 86_400,
+    });
+    const authOn: AuthEnv = {
+      AUTH_JWKS_FILE: key.jwksPath,
+      AUTH_ISSUER: "userapi-dev",
+      AUTH_AUDIENCE: "userapi",
+    };
     const startup = {
       service: await startupTimes("service", redis.url),
       baseline: await startupTimes("baseline", redis.url),
     };
     const service = await startServer("service", redis.url);
+    const verifyingService = await startServer("service", redis.url, authOn);
     const baseline = await startServer("baseline", redis.url);
-    servers.push(service, baseline);
+    servers.push(service, verifyingService, baseline);
     await seed(service.url);
 
     const results: ScenarioResult[] = [];
-    for (const scenario of scenarios(SEED_USERS)) {
+    for (const scenario of scenarios(SEED_USERS, token)) {
       const runs: Record<Server["name"], ScenarioResult[]> = { service: [], baseline: [] };
-      for (const server of [service, baseline]) {
+      const pair = [scenario.authenticated ? verifyingService : service, baseline];
+      for (const server of pair) {
         if (warmup > 0) await load(server, scenario, warmup);
       }
       for (let round = 0; round < rounds; round++) {
         // Alternate service and baseline within each round so drift on the machine hits both.
-        for (const server of [service, baseline]) {
+        for (const server of pair) {
           const pid = server.child.pid as number;
           const cpuBefore = cpuMicros(pid);
           const r = await load(server, scenario, duration);
@@ -205,7 +241,7 @@ async function main(): Promise<void> {
           });
         }
       }
-      for (const server of [service, baseline]) {
+      for (const server of pair) {
         results.push(medianRun(runs[server.name]));
         const perRound = runs[server.name].map((r) => Math.round(r.requestsPerSecond));
         console.log(
@@ -223,6 +259,10 @@ async function main(): Promise<void> {
         `Node ${process.version}, ${connections} connections, median of ${rounds} rounds of ${duration} s (${warmup} s warm-up)\n`,
     );
     console.log(formatTable(results, rss, startup));
+    const cost = verificationCost(results, AUTHENTICATED_GET);
+    if (cost !== undefined) console.log(`\n${cost}`);
+    console.log("\nIn process (one core, no HTTP): jose jwtVerify with a cached key, per token:");
+    for (const line of await measureVerification()) console.log(`  ${line}`);
     const goals = evaluateGoals(results, rss, startup);
     console.log("\nGoals:");
     for (const goal of goals) console.log(`  ${goal.met ? "met " : "MISS"}  ${goal.text}`);
@@ -230,6 +270,7 @@ async function main(): Promise<void> {
   } finally {
     for (const server of servers) server.child.kill("SIGTERM");
     await redis.stop();
+    rmSync(keyDir, { recursive: true, force: true });
   }
 }
 

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { evaluateGoals, formatTable, medianRun, type ScenarioResult } from "./report.js";
+import {
+  evaluateGoals,
+  formatTable,
+  medianRun,
+  type ScenarioResult,
+  verificationCost,
+} from "./report.js";
 
 const row = (over: Partial<ScenarioResult>): ScenarioResult => ({
   scenario: "GET user",
@@ -72,5 +78,19 @@ describe("bench report", () => {
     ];
     const goals = evaluateGoals(slow, { service: 1, baseline: 1 }, { service: 1, baseline: 1 });
     expect(goals.find((g) => g.text.startsWith("GET throughput"))?.met).toBe(false);
+  });
+});
+
+describe("verificationCost", () => {
+  it("reports the CPU and throughput the authenticated GET costs over the plain one", () => {
+    const results = [
+      row({ cpuMicrosPerRequest: 50, requestsPerSecond: 1000 }),
+      row({ scenario: "GET user+jwt", cpuMicrosPerRequest: 110, requestsPerSecond: 500 }),
+      row({ scenario: "GET user+jwt", server: "baseline", cpuMicrosPerRequest: 10 }),
+    ];
+    expect(verificationCost(results, "GET user+jwt")).toBe(
+      "JWT verification: +60 µs CPU per request (110 vs 50), throughput 50% of the GET without a token",
+    );
+    expect(verificationCost(results.slice(0, 1), "GET user+jwt")).toBeUndefined();
   });
 });

@@ -122,3 +122,19 @@ export function evaluateGoals(
   });
   return goals;
 }
+
+/**
+ * What verifying a token costs the service per request: the CPU time and
+ * throughput of the authenticated GET against the same GET without a token.
+ */
+export function verificationCost(
+  results: readonly ScenarioResult[],
+  authenticatedScenario: string,
+): string | undefined {
+  const plain = results.find((r) => r.scenario === "GET user" && r.server === "service");
+  const jwt = results.find((r) => r.scenario === authenticatedScenario && r.server === "service");
+  if (plain === undefined || jwt === undefined) return undefined;
+  const cpu = jwt.cpuMicrosPerRequest - plain.cpuMicrosPerRequest;
+  const throughput = jwt.requestsPerSecond / plain.requestsPerSecond;
+  return `JWT verification: ${cpu >= 0 ? "+" : ""}${cpu.toFixed(0)} µs CPU per request (${jwt.cpuMicrosPerRequest.toFixed(0)} vs ${plain.cpuMicrosPerRequest.toFixed(0)}), throughput ${percent(throughput)} of the GET without a token`;
+}

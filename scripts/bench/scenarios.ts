@@ -1,8 +1,13 @@
 /** The load shapes of `npm run bench`, as autocannon request sequences. */
 import type { Request } from "autocannon";
 
+/** The scenario whose GETs carry a bearer JWT, against the service with authentication on. */
+export const AUTHENTICATED_GET = "GET user+jwt";
+
 export interface Scenario {
   readonly name: string;
+  /** Sent to the service with authentication on, each request with the bench's token. */
+  readonly authenticated?: boolean;
   /** The request sequence each autocannon connection cycles through. */
   requests(server: string): Request[];
 }
@@ -12,10 +17,17 @@ const JSON_HEADERS = { "content-type": "application/json" };
 /** Unique per process, so repeated runs never collide with earlier users. */
 const runId = Date.now().toString(36);
 
-export function scenarios(seedUsers: number): Scenario[] {
+/**
+ * `token` is a users:read JWT for the authenticated GET scenario (A7: sent
+ * as `Authorization: Bearer`); the other scenarios send none and run
+ * against the service with authentication off, so their numbers stay
+ * comparable with earlier runs.
+ */
+export function scenarios(seedUsers: number, token: string): Scenario[] {
   let created = 0;
-  const read = (): Request => ({
+  const read = (headers: Record<string, string> = {}): Request => ({
     method: "GET",
+    headers,
     setupRequest: (request) => ({
       ...request,
       path: `/user/seed${Math.floor(Math.random() * seedUsers)}`,
@@ -37,6 +49,11 @@ export function scenarios(seedUsers: number): Scenario[] {
   });
   return [
     { name: "GET user", requests: () => [read()] },
+    {
+      name: AUTHENTICATED_GET,
+      authenticated: true,
+      requests: () => [read({ authorization: `Bearer ${token}` })],
+    },
     { name: "POST user", requests: (server) => [write(server)] },
     {
       name: "mixed 80/20",

@@ -9,6 +9,13 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { SwaggerUI } from "@hono/swagger-ui";
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import {
+  BEARER_SCHEME,
+  SELF_SERVICE_EXTENSION,
+  USERS_READ,
+  USERS_WRITE,
+} from "../../auth/access.js";
+import { ALLOWED_ALGORITHMS } from "../../auth/token-verifier.js";
 import { problem } from "../../lib/problem.js";
 import { badRequest, problemResponses } from "../../lib/responses.js";
 import type { AppBindings } from "../../lib/types.js";
@@ -114,7 +121,26 @@ Besides the responses each operation lists, any request can get: 404 for an unkn
 implements nowhere, 408, 414, 417 and 431 when the request itself is refused before routing
 (see \`components.responses\`), 413 for a body over 16 KiB and 500. Query parameters an
 operation does not list are rejected with 400. Every response carries \`x-app-version\` and
-\`x-request-id\`.`;
+\`x-request-id\`.
+
+The user operations need a bearer JWT (see the \`${BEARER_SCHEME}\` security scheme); the
+meta operations are open.`;
+
+const BEARER_DESCRIPTION = `A JWT (RFC 7519) in \`Authorization: Bearer <token>\` (RFC 6750), signed with
+${ALLOWED_ALGORITHMS.join(", ")} by a key of the server's JWKS, with the configured \`iss\` and \`aud\`,
+an \`exp\` (and \`nbf\` if any) within a small clock tolerance.
+
+Scopes, in the space-separated \`scope\` claim (each operation's security requirement names the one it needs):
+- \`${USERS_READ}\`: GET (and HEAD) \`/user\` and \`/user/{username}\`;
+- \`${USERS_WRITE}\`: POST, PUT, PATCH and DELETE.
+
+Self-service: on the operations marked \`${SELF_SERVICE_EXTENSION}: username\`, a token whose \`sub\`
+equals the path's \`username\` needs no scope (GET, PUT, PATCH and DELETE of one's own user).
+
+Errors: 401 with \`WWW-Authenticate: Bearer\` (plus \`error="invalid_token"\` when a token was sent),
+400 \`invalid_request\` for a malformed Authorization header, 403 \`insufficient_scope\` naming the scope,
+503 with \`Retry-After\` when the keys cannot be fetched (the server never lets a request through
+unverified). A server started without \`AUTH_*\` outside production (development) checks no token.`;
 
 /** Refusals any request can get, whatever the operation: referenced from every operation. */
 const REFUSALS = {
@@ -194,6 +220,12 @@ export function registerDocs(
       ...problemResponses(),
     },
   });
+  app.openAPIRegistry.registerComponent("securitySchemes", BEARER_SCHEME, {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description: BEARER_DESCRIPTION,
+  });
   for (const [name, [status, description, detail]] of Object.entries(GLOBAL_RESPONSES)) {
     app.openAPIRegistry.registerComponent("responses", name, {
       description,
@@ -258,7 +290,7 @@ export function registerDocs(
           license: { name: "MIT", url: "https://spdx.org/licenses/MIT.html" },
         },
         servers: [{ url: "/", description: "The server that serves this document" }],
-        // No authentication yet: an explicit empty requirement, not an omission.
+        // Open unless an operation says otherwise: the meta routes need no token.
         security: [],
         tags: [
           { name: "users", description: "The user resource" },

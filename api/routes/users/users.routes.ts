@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
-import { badRequest, jsonContent, problemResponses } from "../../lib/responses.js";
+import { requires, USERS_READ, USERS_WRITE } from "../../auth/access.js";
+import { accessResponses, badRequest, jsonContent, problemResponses } from "../../lib/responses.js";
 import { noQuery } from "../../middleware/no-query.js";
 import {
   CreateUserSchema,
@@ -51,10 +52,11 @@ export const createUser = createRoute({
   method: "post",
   path: "/user",
   operationId: "createUser",
+  ...requires(USERS_WRITE),
   tags,
   summary: "Create a user",
   description:
-    "Creates the user atomically: of concurrent creates of one username exactly one gets 201, the others 409. Answers with `Location` and the `ETag` of the new representation.",
+    "Creates the user atomically: of concurrent creates of one username exactly one gets 201, the others 409. Answers with `Location` and the `ETag` of the new representation. Needs `users:write`.",
   middleware: [noQuery] as const,
   request: { body: jsonBody(CreateUserSchema) },
   responses: {
@@ -69,7 +71,8 @@ export const createUser = createRoute({
         ...ETagHeader,
       },
     },
-    ...badRequest("body", "json", "unknownQuery"),
+    ...accessResponses(USERS_WRITE),
+    ...badRequest("authorization", "body", "json", "unknownQuery"),
     ...problemResponses(409, 415, 503),
   },
 });
@@ -78,14 +81,16 @@ export const listUsers = createRoute({
   method: "get",
   path: "/user",
   operationId: "listUsers",
+  ...requires(USERS_READ),
   tags,
   summary: "List users in ascending username order, one page at a time",
   description:
-    "Pass the `nextCursor` of a page as `cursor` to get the next one; `nextCursor` is null on the last page. Query parameters not listed here are 400.",
+    "Pass the `nextCursor` of a page as `cursor` to get the next one; `nextCursor` is null on the last page. Query parameters not listed here are 400. Needs `users:read`.",
   request: { query: ListUsersQuerySchema },
   responses: {
     200: jsonContent(UserPageSchema, "A page of users"),
-    ...badRequest("query"),
+    ...accessResponses(USERS_READ),
+    ...badRequest("authorization", "query"),
     ...problemResponses(503),
   },
 });
@@ -94,10 +99,11 @@ export const getUser = createRoute({
   method: "get",
   path: "/user/{username}",
   operationId: "getUser",
+  ...requires(USERS_READ, { selfParameter: "username" }),
   tags,
   summary: "Get one user",
   description:
-    "Answers with the `ETag` of the representation; with a matching `If-None-Match`, 304 and no body.",
+    "Answers with the `ETag` of the representation; with a matching `If-None-Match`, 304 and no body. Needs `users:read`, or a token whose `sub` is this username.",
   middleware: [noQuery] as const,
   request: { params: UsernameParamsSchema, headers: ReadConditionsSchema },
   responses: {
@@ -106,7 +112,8 @@ export const getUser = createRoute({
       description: "Not modified: If-None-Match matched the current ETag",
       headers: ETagHeader,
     },
-    ...badRequest("path", "unknownQuery", "headers"),
+    ...accessResponses(USERS_READ, "username"),
+    ...badRequest("authorization", "path", "unknownQuery", "headers"),
     ...problemResponses(404, 503),
   },
 });
@@ -115,10 +122,11 @@ export const replaceUser = createRoute({
   method: "put",
   path: "/user/{username}",
   operationId: "replaceUser",
+  ...requires(USERS_WRITE, { selfParameter: "username" }),
   tags,
   summary: "Replace firstname, lastname and email (an omitted email is removed)",
   description:
-    "Send the `ETag` you read as `If-Match` so a concurrent change is not overwritten: when it no longer matches, 412 and nothing is written (checked atomically with the write).",
+    "Send the `ETag` you read as `If-Match` so a concurrent change is not overwritten: when it no longer matches, 412 and nothing is written (checked atomically with the write). Needs `users:write`, or a token whose `sub` is this username.",
   middleware: [noQuery] as const,
   request: {
     params: UsernameParamsSchema,
@@ -127,7 +135,8 @@ export const replaceUser = createRoute({
   },
   responses: {
     200: userResponse("The updated user"),
-    ...badRequest("path", "unknownQuery", "headers", "body", "json"),
+    ...accessResponses(USERS_WRITE, "username"),
+    ...badRequest("authorization", "path", "unknownQuery", "headers", "body", "json"),
     ...problemResponses(404, 412, 415, 503),
   },
 });
@@ -136,10 +145,11 @@ export const patchUser = createRoute({
   method: "patch",
   path: "/user/{username}",
   operationId: "patchUser",
+  ...requires(USERS_WRITE, { selfParameter: "username" }),
   tags,
   summary: "Change only the given fields (email: null removes the email)",
   description:
-    "A JSON merge patch (RFC 7396) of firstname, lastname and email, as `application/json` or `application/merge-patch+json`. `If-Match` works as for PUT.",
+    "A JSON merge patch (RFC 7396) of firstname, lastname and email, as `application/json` or `application/merge-patch+json`. `If-Match` works as for PUT. Needs `users:write`, or a token whose `sub` is this username.",
   middleware: [noQuery] as const,
   request: {
     params: UsernameParamsSchema,
@@ -148,7 +158,8 @@ export const patchUser = createRoute({
   },
   responses: {
     200: userResponse("The updated user"),
-    ...badRequest("path", "unknownQuery", "headers", "body", "json"),
+    ...accessResponses(USERS_WRITE, "username"),
+    ...badRequest("authorization", "path", "unknownQuery", "headers", "body", "json"),
     ...problemResponses(404, 412, 415, 503),
   },
 });
@@ -157,14 +168,17 @@ export const deleteUser = createRoute({
   method: "delete",
   path: "/user/{username}",
   operationId: "deleteUser",
+  ...requires(USERS_WRITE, { selfParameter: "username" }),
   tags,
   summary: "Delete a user",
-  description: "With `If-Match`, deletes only the representation you read (412 otherwise).",
+  description:
+    "With `If-Match`, deletes only the representation you read (412 otherwise). Needs `users:write`, or a token whose `sub` is this username.",
   middleware: [noQuery] as const,
   request: { params: UsernameParamsSchema, headers: WriteConditionsSchema },
   responses: {
     204: { description: "Deleted" },
-    ...badRequest("path", "unknownQuery", "headers"),
+    ...accessResponses(USERS_WRITE, "username"),
+    ...badRequest("authorization", "path", "unknownQuery", "headers"),
     ...problemResponses(404, 412, 503),
   },
 });
