@@ -19,6 +19,8 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { DEFAULTS } from "../charts/config.js";
+import { DEV_AUDIENCE, DEV_ISSUER } from "../scripts/token/dev-key.js";
 import {
   clusterAnswersFromDist,
   commandOf,
@@ -62,6 +64,10 @@ const lib = libValues([
   "ISTIO_HUB",
   "IMAGE",
   "DEFAULT_IMAGE_TAG",
+  "AUTH_KEY_DIR",
+  "KIND_MANIFESTS_DIR",
+  "KIND_AUTH_ISSUER",
+  "KIND_AUTH_AUDIENCE",
 ]);
 
 function isRunning(pid: number): boolean {
@@ -138,6 +144,15 @@ describe("scripts/*.sh", () => {
   it("default to the image userapi:<package.json version>", () => {
     expect(lib.IMAGE).toBe(`userapi:${VERSION}`);
     expect(lib.DEFAULT_IMAGE_TAG).toBe(VERSION);
+  });
+
+  it("keep each cluster's signing key in the git-ignored .auth/, with the chart's and the token tool's issuer and audience", () => {
+    expect(lib.AUTH_KEY_DIR).toBe(join(ROOT, ".auth", "kind-userapi"));
+    expect(lib.KIND_MANIFESTS_DIR).toBe(join(ROOT, ".auth", "kind-userapi", "dist"));
+    expect(lib.KIND_AUTH_ISSUER).toBe(DEFAULTS.auth.issuer);
+    expect(lib.KIND_AUTH_ISSUER).toBe(DEV_ISSUER);
+    expect(lib.KIND_AUTH_AUDIENCE).toBe(DEFAULTS.auth.audience);
+    expect(lib.KIND_AUTH_AUDIENCE).toBe(DEV_AUDIENCE);
   });
 });
 
