@@ -10,27 +10,24 @@
  * the time from the request's first byte, not the idle time before it.
  * test/manifests-lifecycle.test.ts holds the same relation on the YAML.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { afterAll, afterEach, describe, expect, inject, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { readManifests } from "../charts/lib/checks.js";
 import { API_NAME } from "../charts/lib/labels.js";
 import { type ApiProcess, startApi } from "./support/api-process.js";
+import { createTestKey, fileAuthEnv, jwksFile, jwksOf } from "./support/auth.js";
 
 const root = resolve(import.meta.dirname, "..");
 const dist: any[] = readManifests(join(root, "dist")).map((e) => e.doc);
 
-/** The JWKS ConfigMap of dist/, as the pods see it: jwks.json in a folder of its own. */
-const jwksDir = mkdtempSync(join(tmpdir(), "userapi-keepalive-jwks-"));
-afterAll(() => rmSync(jwksDir, { recursive: true, force: true }));
-const jwksConfigMap = dist.find(
-  (d) => d.kind === "ConfigMap" && d.metadata.name === `${API_NAME}-jwks`,
-);
-writeFileSync(join(jwksDir, "jwks.json"), jwksConfigMap.data["jwks.json"]);
+/** The API container's literal env from dist/, minus where to listen and which Redis. */
+let localJwks: ReturnType<typeof jwksFile>;
+beforeAll(async () => {
+  localJwks = jwksFile(jwksOf(await createTestKey("ES256")));
+});
+afterAll(() => localJwks?.remove());
 
-/** The API container's literal env from dist/, minus where to listen, which Redis and where the JWKS is mounted. */
 function distEnv(): Record<string, string> {
   const deployment = dist.find(
     (d) => d.kind === "Deployment" && d.metadata.name === `${API_NAME}-v1`,
@@ -39,13 +36,26 @@ function distEnv(): Record<string, string> {
   const env: Record<string, string> = Object.fromEntries(
     container.env.filter((e: any) => "value" in e).map((e: any) => [e.name, e.value]),
   );
-  for (const local of ["HOST", "PORT", "REDIS_URL"]) delete env[local];
+  // The JWKS path is the pod's mount: verify with a local key set instead, same issuer and audience.
+  for (const local of [
+    "HOST",
+    "PORT",
+    "REDIS_URL",
+    "AUTH_JWKS_FILE",
+    "AUTH_JWKS_URL",
+    "AUTH_DISABLED",
+  ]) {
+    delete env[local];
+  }
   return {
     ...env,
+    ...fileAuthEnv(localJwks.path, {
+      AUTH_ISSUER: env.AUTH_ISSUER ?? "userapi-dev",
+      AUTH_AUDIENCE: env.AUTH_AUDIENCE ?? "userapi",
+    }),
     REDIS_URL: inject("redisUrl"),
     APP_VERSION: "keepalive",
     LOG_LEVEL: "warn",
-    AUTH_JWKS_FILE: join(jwksDir, "jwks.json"),
   };
 }
 

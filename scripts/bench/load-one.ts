@@ -2,7 +2,7 @@
  * Drives one bench scenario against an already running server, for
  * profiling (`node --cpu-prof build/api/main.js` in another shell):
  *   tsx scripts/bench/load-one.ts http://127.0.0.1:8080 "POST user" 10
- * "GET user+jwt" sends `--token`-style auth from env USERAPI_TOKEN (A7), e.g.
+ * "GET (JWT)" sends `--token`-style auth from env USERAPI_TOKEN (A7), e.g.
  *   USERAPI_TOKEN=$(npm run -s token -- --scope users:read) tsx scripts/bench/load-one.ts ...
  */
 import autocannon from "autocannon";

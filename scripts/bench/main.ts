@@ -11,7 +11,7 @@
  * much CPU the load generator left over.
  *
  * The GET scenarios run twice: "GET user" against the service with
- * authentication off, and "GET user+jwt" with a users:read token against
+ * authentication off, and "GET (JWT)" with a users:read token against
  * a second service process that verifies it (a key the bench generates in
  * a temporary folder, `AUTH_JWKS_FILE`); the difference is what
  * verification costs per request. An in-process micro-benchmark of

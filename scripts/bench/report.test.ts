@@ -85,12 +85,12 @@ describe("verificationCost", () => {
   it("reports the CPU and throughput the authenticated GET costs over the plain one", () => {
     const results = [
       row({ cpuMicrosPerRequest: 50, requestsPerSecond: 1000 }),
-      row({ scenario: "GET user+jwt", cpuMicrosPerRequest: 110, requestsPerSecond: 500 }),
-      row({ scenario: "GET user+jwt", server: "baseline", cpuMicrosPerRequest: 10 }),
+      row({ scenario: "GET (JWT)", cpuMicrosPerRequest: 110, requestsPerSecond: 500 }),
+      row({ scenario: "GET (JWT)", server: "baseline", cpuMicrosPerRequest: 10 }),
     ];
-    expect(verificationCost(results, "GET user+jwt")).toBe(
+    expect(verificationCost(results, "GET (JWT)")).toBe(
       "JWT verification: +60 µs CPU per request (110 vs 50), throughput 50% of the GET without a token",
     );
-    expect(verificationCost(results.slice(0, 1), "GET user+jwt")).toBeUndefined();
+    expect(verificationCost(results.slice(0, 1), "GET (JWT)")).toBeUndefined();
   });
 });

@@ -2,7 +2,7 @@
 import type { Request } from "autocannon";
 
 /** The scenario whose GETs carry a bearer JWT, against the service with authentication on. */
-export const AUTHENTICATED_GET = "GET user+jwt";
+export const AUTHENTICATED_GET = "GET (JWT)";
 
 export interface Scenario {
   readonly name: string;

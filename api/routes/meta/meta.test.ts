@@ -121,12 +121,24 @@ describe("meta routes", () => {
     expect(statuses("/metrics", "get")).toEqual(meta);
     expect(statuses("/serving", "get")).toEqual([...meta, "503"]);
     expect(doc.paths["/serving"].get.responses["503"].content["application/json"]).toBeDefined();
-    expect(statuses("/user", "post")).toEqual(["201", "400", "409", "413", "415", "500", "503"]);
-    expect(statuses("/user", "get")).toEqual(["200", "400", "413", "500", "503"]);
+    expect(statuses("/user", "post")).toEqual([
+      "201",
+      "400",
+      "401",
+      "403",
+      "409",
+      "413",
+      "415",
+      "500",
+      "503",
+    ]);
+    expect(statuses("/user", "get")).toEqual(["200", "400", "401", "403", "413", "500", "503"]);
     expect(statuses("/user/{username}", "get")).toEqual([
       "200",
       "304",
       "400",
+      "401",
+      "403",
       "404",
       "413",
       "500",
@@ -136,6 +148,8 @@ describe("meta routes", () => {
       expect(statuses("/user/{username}", method)).toEqual([
         "200",
         "400",
+        "401",
+        "403",
         "404",
         "412",
         "413",
@@ -147,6 +161,8 @@ describe("meta routes", () => {
     expect(statuses("/user/{username}", "delete")).toEqual([
       "204",
       "400",
+      "401",
+      "403",
       "404",
       "412",
       "413",
