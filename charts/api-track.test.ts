@@ -1,6 +1,7 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: synthesized manifests are untyped JSON; the assertions check their shape
 import { Testing } from "cdk8s";
 import { describe, expect, it } from "vitest";
+import { ApiAuthentication } from "./api-authentication.js";
 import { ApiService } from "./api-service.js";
 import { ApiTrack } from "./api-track.js";
 import { DEFAULTS } from "./config.js";
@@ -9,7 +10,13 @@ import { findManifest, restrictedViolations } from "./lib/checks.js";
 function synth(track: "v1" | "v2" = "v1") {
   const chart = Testing.chart();
   const api = new ApiService(chart, "api");
+  const auth = new ApiAuthentication(chart, "auth", {
+    issuer: "https://issuer.example",
+    audience: "userapi",
+    jwks: DEFAULTS.auth.jwks,
+  });
   new ApiTrack(chart, "track", {
+    auth,
     track,
     image: "registry.example/userapi:1.2.3",
     serviceAccount: api.serviceAccount,
@@ -105,7 +112,22 @@ describe("ApiTrack", () => {
       readOnlyRootFilesystem: true,
       capabilities: { drop: ["ALL"] },
     });
-    expect(pod.spec.volumes).toEqual([{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }]);
+    expect(pod.spec.volumes).toEqual([
+      { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+      { name: "jwks", configMap: { name: "userapi-jwks" } },
+    ]);
+  });
+
+  it("verifies tokens against the JWKS ConfigMap, mounted as a directory so updates reach the pod", () => {
+    expect(env.AUTH_JWKS_FILE).toBe("/etc/userapi/auth/jwks.json");
+    expect(env.AUTH_ISSUER).toBe("https://issuer.example");
+    expect(env.AUTH_AUDIENCE).toBe("userapi");
+    expect(env).not.toHaveProperty("AUTH_DISABLED");
+    expect(env).not.toHaveProperty("AUTH_JWKS_URL");
+    const mount = container.volumeMounts.find((m: any) => m.name === "jwks");
+    // No subPath: the kubelet swaps the directory's ..data link on update; a subPath file never changes.
+    expect(mount).toEqual({ name: "jwks", mountPath: "/etc/userapi/auth", readOnly: true });
+    expect(env.AUTH_JWKS_FILE.startsWith(`${mount.mountPath}/`)).toBe(true);
   });
 
   it("sets explicit requests, limits and pull policy", () => {

@@ -1,6 +1,7 @@
 import { ApiObject, Duration, JsonPatch, Size } from "cdk8s";
 import * as kplus from "cdk8s-plus-27";
 import { Construct } from "constructs";
+import { JWKS_FILE_NAME, JWKS_MOUNT_PATH } from "./api-authentication.js";
 import type { ChartConfig } from "./config.js";
 import {
   API_NAME,
@@ -21,6 +22,16 @@ import { canonicalResources } from "./lib/quantities.js";
 import { API_IDENTITY, applyRestrictedSecurity, type PodIdentity } from "./lib/security.js";
 import { omitRestatedDefaults } from "./lib/server-defaults.js";
 
+/** What the app verifies tokens against (from `ApiAuthentication`). */
+export interface ApiTrackAuth {
+  /** ConfigMap holding `jwks.json`, mounted as a directory (not subPath, so updates reach the pods). */
+  readonly jwksConfigMap: kplus.IConfigMap;
+  /** The app's AUTH_ISSUER. */
+  readonly issuer: string;
+  /** The app's AUTH_AUDIENCE. */
+  readonly audience: string;
+}
+
 /** Props of `ApiTrack`. */
 export interface ApiTrackProps {
   /** Track name; becomes the pods' `version` label and the app's APP_VERSION. */
@@ -40,6 +51,8 @@ export interface ApiTrackProps {
   readonly maxReplicas: number;
   /** CPU and memory requests and limits of the API container. */
   readonly resources: ChartConfig["apiResources"];
+  /** Token verification: the JWKS ConfigMap, issuer and audience. */
+  readonly auth: ApiTrackAuth;
   /**
    * The API's LOG_LEVEL.
    * @default "info"
@@ -172,6 +185,11 @@ export class ApiTrack extends Construct {
               String(keepAliveTimeout.toMilliseconds()),
             ),
             HEADERS_TIMEOUT_MS: kplus.EnvValue.fromValue(String(headersTimeout.toMilliseconds())),
+            // The app re-reads the file when a token names an unknown kid, so a
+            // ConfigMap update rotates keys without a restart.
+            AUTH_JWKS_FILE: kplus.EnvValue.fromValue(`${JWKS_MOUNT_PATH}/${JWKS_FILE_NAME}`),
+            AUTH_ISSUER: kplus.EnvValue.fromValue(props.auth.issuer),
+            AUTH_AUDIENCE: kplus.EnvValue.fromValue(props.auth.audience),
             // The track, read from the pod's own `version` label (downward API).
             APP_VERSION: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_LABEL, {
               key: "version",
@@ -220,6 +238,14 @@ export class ApiTrack extends Construct {
               path: "/tmp",
               volume: kplus.Volume.fromEmptyDir(this, "Tmp", "tmp", {
                 sizeLimit: Size.mebibytes(64),
+              }),
+            },
+            {
+              // The whole directory: a subPath mount would never see an update.
+              path: JWKS_MOUNT_PATH,
+              readOnly: true,
+              volume: kplus.Volume.fromConfigMap(this, "Jwks", props.auth.jwksConfigMap, {
+                name: "jwks",
               }),
             },
           ],

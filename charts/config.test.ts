@@ -1,6 +1,8 @@
+import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import pkg from "../package.json" with { type: "json" };
 import { CHART_ENV, ChartConfigError, DEFAULTS, loadChartConfig } from "./config.js";
+import placeholder from "./lib/placeholder-jwks.json" with { type: "json" };
 
 function errorOf(env: Record<string, string>): ChartConfigError {
   try {
@@ -78,8 +80,9 @@ describe("loadChartConfig", () => {
   });
 
   it("lists a variable for every config field it can set", () => {
-    expect(Object.keys(CHART_ENV)).toHaveLength(21);
-    expect(Object.keys(CHART_ENV).every((name) => name.startsWith("USERAPI_"))).toBe(true);
+    expect(Object.keys(CHART_ENV)).toHaveLength(23);
+    // AUTH_* are the app's own names (SPEC "Authentication"): one value, both walls.
+    expect(Object.keys(CHART_ENV).every((name) => /^(USERAPI|AUTH)_/.test(name))).toBe(true);
   });
 
   it("returns a deeply frozen object", () => {
@@ -194,5 +197,124 @@ describe("loadChartConfig rejects bad config, naming the variable", () => {
       "USERAPI_IMAGE",
       "USERAPI_REPLICAS",
     ]);
+  });
+});
+
+describe("loadChartConfig auth (AUTH_ISSUER, AUTH_AUDIENCE, AUTH_JWKS_FILE)", () => {
+  const publicJwk = () =>
+    generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ format: "jwk" });
+  const privateJwk = () =>
+    generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "jwk" });
+  /** Files served from memory, as charts/main.ts serves them from disk. */
+  const filesOf = (files: Record<string, string>) => ({
+    readText: (path: string) => {
+      const text = files[path];
+      if (text === undefined) {
+        throw Object.assign(new Error(`ENOENT: ${path}`), { code: "ENOENT" });
+      }
+      return text;
+    },
+  });
+  const authErrorOf = (env: Record<string, string>, files: Record<string, string> = {}) => {
+    try {
+      loadChartConfig(env, filesOf(files));
+    } catch (error) {
+      if (error instanceof ChartConfigError) return error;
+      throw error;
+    }
+    throw new Error("expected loadChartConfig to throw");
+  };
+
+  it("defaults to the development issuer and audience and the placeholder JWKS, reading no file", () => {
+    const config = loadChartConfig({}, filesOf({}));
+    expect(config.auth.issuer).toBe("userapi-dev");
+    expect(config.auth.audience).toBe("userapi");
+    expect(config.auth.jwks).toEqual(placeholder);
+  });
+
+  it("reads the JWKS file named by AUTH_JWKS_FILE, keeping only public members", () => {
+    const key = { ...publicJwk(), kid: "k1", alg: "ES256", x5t: "thumb" };
+    const config = loadChartConfig(
+      {
+        AUTH_ISSUER: "https://login.example.com/",
+        AUTH_AUDIENCE: "api://userapi",
+        AUTH_JWKS_FILE: "/keys/jwks.json",
+      },
+      filesOf({ "/keys/jwks.json": JSON.stringify({ keys: [key] }) }),
+    );
+    expect(config.auth.issuer).toBe("https://login.example.com/");
+    expect(config.auth.audience).toBe("api://userapi");
+    const { x5t: _dropped, ...kept } = key;
+    expect(config.auth.jwks).toEqual({ keys: [kept] });
+  });
+
+  const file = "/keys/jwks.json";
+  const cases: [string, Record<string, string>, string, RegExp][] = [
+    ["an empty issuer", { AUTH_ISSUER: "" }, "AUTH_ISSUER", /printable characters.*\(got ""\)/],
+    ["an issuer with a space", { AUTH_ISSUER: "my issuer" }, "AUTH_ISSUER", /without spaces/],
+    ["an issuer with a wildcard", { AUTH_ISSUER: "iss*" }, "AUTH_ISSUER", /or '\*'/],
+    ["an empty audience", { AUTH_AUDIENCE: " " }, "AUTH_AUDIENCE", /printable/],
+    ["an empty JWKS path", { AUTH_JWKS_FILE: "" }, "AUTH_JWKS_FILE", /path of a JWKS file/],
+    [
+      "a JWKS file that does not exist",
+      { AUTH_JWKS_FILE: "/nowhere/jwks.json" },
+      "AUTH_JWKS_FILE",
+      /^cannot read "\/nowhere\/jwks\.json" \(ENOENT\): must be a readable JWKS file$/,
+    ],
+  ];
+  for (const [what, env, variable, message] of cases) {
+    it(`fails on ${what}, naming ${variable}`, () => {
+      const error = authErrorOf(env);
+      const problem = error.problems.find((p) => p.field === variable);
+      expect(problem, error.message).toBeDefined();
+      expect(problem?.message).toMatch(message);
+    });
+  }
+
+  const fileCases: [string, string, RegExp][] = [
+    ["not JSON", "{keys:", /^"\/keys\/jwks\.json" is not JSON \(/],
+    [
+      "a private key inside the JWKS",
+      JSON.stringify({ keys: [{ ...privateJwk(), kid: "k" }] }),
+      /^keys\[0\] holds the private member "d": .*never a private key \(got "\/keys\/jwks\.json"\)$/,
+    ],
+    [
+      "the private JWK itself (private.jwk.json)",
+      JSON.stringify({ ...privateJwk(), kid: "k" }),
+      /not a single JWK; the file holds the private member "d"/,
+    ],
+    [
+      "a symmetric key",
+      JSON.stringify({ keys: [{ kty: "oct", kid: "h", k: "c2VjcmV0", alg: "HS256" }] }),
+      /^keys\[0\] is a symmetric key \(kty "oct"\)/,
+    ],
+    ["an empty key set", JSON.stringify({ keys: [] }), /"keys" is empty/],
+  ];
+  for (const [what, text, message] of fileCases) {
+    it(`fails on a JWKS file with ${what}, naming AUTH_JWKS_FILE`, () => {
+      const error = authErrorOf({ AUTH_JWKS_FILE: file }, { [file]: text });
+      expect(error.problems).toEqual([
+        { field: "AUTH_JWKS_FILE", message: expect.stringMatching(message) },
+      ]);
+      expect(error.message).toContain("AUTH_JWKS_FILE: ");
+    });
+  }
+
+  it("reports a bad JWKS file together with other bad variables", () => {
+    const error = authErrorOf({ AUTH_JWKS_FILE: "/missing", USERAPI_REPLICAS: "0" });
+    expect(error.problems.map((p) => p.field).sort()).toEqual([
+      "AUTH_JWKS_FILE",
+      "USERAPI_REPLICAS",
+    ]);
+  });
+
+  it("never reads a file without AUTH_JWKS_FILE", () => {
+    const reads: string[] = [];
+    const readText = (path: string) => {
+      reads.push(path);
+      return "";
+    };
+    loadChartConfig({ AUTH_ISSUER: "x" }, { readText });
+    expect(reads).toEqual([]);
   });
 });

@@ -6,6 +6,8 @@
  */
 import { z } from "zod";
 import pkg from "../package.json" with { type: "json" };
+import { checkPublicJwks, type PublicJwks } from "./lib/jwks.js";
+import placeholderJwks from "./lib/placeholder-jwks.json" with { type: "json" };
 import { parseCpuMillis, parseMemoryBytes } from "./lib/quantities.js";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
@@ -62,6 +64,28 @@ const ResourcesSchema = z
     }
   });
 
+/**
+ * Issuer and audience: printable, no spaces, and no `*`, which would turn
+ * the AuthorizationPolicy's request principal `<issuer>/*` into a wildcard.
+ */
+const AUTH_NAME = /^[\x21-\x29\x2b-\x7e]{1,256}$/;
+
+/** The auth block: what the API and Istio both check a token against. */
+const AuthSchema = z.object({
+  issuer: z
+    .string()
+    .regex(AUTH_NAME, { error: "must be 1-256 printable characters without spaces or '*'" }),
+  audience: z
+    .string()
+    .regex(AUTH_NAME, { error: "must be 1-256 printable characters without spaces or '*'" }),
+  jwks: z.unknown().transform((value, ctx): PublicJwks => {
+    const checked = checkPublicJwks(value);
+    if (checked.ok) return checked.jwks;
+    for (const message of checked.problems) ctx.addIssue({ code: "custom", message });
+    return z.NEVER;
+  }),
+});
+
 const weight = z
   .int({ error: "must be an integer from 0 to 100" })
   .min(0, { error: "must be an integer from 0 to 100" })
@@ -107,6 +131,7 @@ export const ChartConfigSchema = z
       resources: ResourcesSchema,
     }),
     outdir: z.string().min(1, { error: "must not be empty" }),
+    auth: AuthSchema,
   })
   .superRefine((config, ctx) => {
     const { v1, v2 } = config.weights;
@@ -169,6 +194,13 @@ export const DEFAULTS: ChartConfig = Object.freeze({
     },
   },
   outdir: "dist",
+  auth: {
+    issuer: "userapi-dev",
+    audience: "userapi",
+    // Without AUTH_JWKS_FILE: a public key nobody holds the private half of
+    // (charts/lib/placeholder-jwks.ts), so the manifests trust no token at all.
+    jwks: placeholderJwks as PublicJwks,
+  },
 });
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -213,7 +245,23 @@ export const CHART_ENV: Readonly<Record<string, EnvField>> = Object.freeze({
   USERAPI_REDIS_MEMORY_REQUEST: { path: "redis.resources.memoryRequest", parse: text },
   USERAPI_REDIS_MEMORY_LIMIT: { path: "redis.resources.memoryLimit", parse: text },
   USERAPI_OUTDIR: { path: "outdir", parse: text },
+  AUTH_ISSUER: { path: "auth.issuer", parse: text },
+  AUTH_AUDIENCE: { path: "auth.audience", parse: text },
 });
+
+/** Variable naming the JWKS file read at synth (not in CHART_ENV: its value is a path, read by `files`). */
+export const JWKS_FILE_VARIABLE = "AUTH_JWKS_FILE";
+
+/** How `loadChartConfig` reads a file named by a variable (charts/main.ts passes the real one). */
+export interface ConfigFiles {
+  readText(path: string): string;
+}
+
+const NO_FILES: ConfigFiles = {
+  readText: () => {
+    throw new Error("no file reader given to loadChartConfig");
+  },
+};
 
 /** Thrown by `loadChartConfig`; one line per invalid field, each naming its variable. */
 export class ChartConfigError extends Error {
@@ -234,7 +282,19 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
   node[keys.at(-1) as string] = value;
 }
 
-const variableByPath = new Map(Object.entries(CHART_ENV).map(([name, f]) => [f.path, name]));
+const variableByPath = new Map([
+  ...Object.entries(CHART_ENV).map(([name, f]) => [f.path, name] as const),
+  ["auth.jwks", JWKS_FILE_VARIABLE] as const,
+]);
+
+/** The variable of a config path or of its closest parent that has one (hosts.1 → USERAPI_HOSTS). */
+function variableOf(path: readonly PropertyKey[]): string | undefined {
+  for (let end = path.length; end > 0; end--) {
+    const variable = variableByPath.get(path.slice(0, end).join("."));
+    if (variable !== undefined) return variable;
+  }
+  return undefined;
+}
 
 /** Validates a config object (e.g. DEFAULTS with overrides) and freezes it deeply. */
 export function validateChartConfig(candidate: unknown, env: Env = {}): ChartConfig {
@@ -243,9 +303,7 @@ export function validateChartConfig(candidate: unknown, env: Env = {}): ChartCon
     throw new ChartConfigError(
       result.error.issues.map((issue) => {
         const path = issue.path.join(".");
-        // An array item (hosts.1) belongs to its list variable.
-        const variable =
-          variableByPath.get(path) ?? variableByPath.get(issue.path.slice(0, -1).join("."));
+        const variable = variableOf(issue.path);
         const raw = variable === undefined ? undefined : env[variable];
         const got = raw === undefined ? "" : ` (got ${JSON.stringify(raw)})`;
         return { field: variable ?? (path || "config"), message: `${issue.message}${got}` };
@@ -261,9 +319,10 @@ export function validateChartConfig(candidate: unknown, env: Env = {}): ChartCon
  * value (so `USERAPI_IMAGE=` fails instead of silently deploying the
  * default), except USERAPI_REDIS_STORAGE_CLASS where empty means the
  * cluster's default class. `CDK8S_OUTDIR` (set by `cdk8s synth`) is the
- * fallback for `USERAPI_OUTDIR`.
+ * fallback for `USERAPI_OUTDIR`. `AUTH_JWKS_FILE` names a JWKS file, read
+ * with `files` (the only file access; without the variable nothing is read).
  */
-export function loadChartConfig(env: Env): ChartConfig {
+export function loadChartConfig(env: Env, files: ConfigFiles = NO_FILES): ChartConfig {
   const candidate = structuredClone(DEFAULTS) as unknown as Record<string, unknown>;
   const cdk8sOutdir = env.CDK8S_OUTDIR?.trim();
   if (cdk8sOutdir) setPath(candidate, "outdir", cdk8sOutdir);
@@ -272,7 +331,40 @@ export function loadChartConfig(env: Env): ChartConfig {
     if (raw === undefined) continue;
     setPath(candidate, field.path, field.parse(raw));
   }
-  return validateChartConfig(candidate, env);
+  const jwksFile = env[JWKS_FILE_VARIABLE];
+  const early: { field: string; message: string }[] = [];
+  if (jwksFile !== undefined) {
+    const read = readJwksFile(jwksFile, files);
+    if ("problem" in read) early.push({ field: JWKS_FILE_VARIABLE, message: read.problem });
+    else setPath(candidate, "auth.jwks", read.json);
+  }
+  try {
+    const config = validateChartConfig(candidate, env);
+    if (early.length === 0) return config;
+  } catch (error) {
+    if (!(error instanceof ChartConfigError)) throw error;
+    early.push(...error.problems);
+  }
+  throw new ChartConfigError(early);
+}
+
+function readJwksFile(path: string, files: ConfigFiles): { json: unknown } | { problem: string } {
+  const named = JSON.stringify(path);
+  if (path.trim() === "") return { problem: 'must be the path of a JWKS file (got "")' };
+  let text: string;
+  try {
+    text = files.readText(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return {
+      problem: `cannot read ${named}${code ? ` (${code})` : ""}: must be a readable JWKS file`,
+    };
+  }
+  try {
+    return { json: JSON.parse(text) };
+  } catch (error) {
+    return { problem: `${named} is not JSON (${(error as Error).message})` };
+  }
 }
 
 function deepFreeze<T>(value: T): T {

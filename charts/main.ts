@@ -5,10 +5,10 @@
  * an output folder holding anything it did not write (exit 1, nothing
  * deleted): `USERAPI_OUTDIR=.` must never empty a project.
  */
-import { readdirSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { App, YamlOutputType } from "cdk8s";
-import { ChartConfigError, loadChartConfig } from "./config.js";
+import { ChartConfigError, JWKS_FILE_VARIABLE, loadChartConfig } from "./config.js";
 import { OutdirError, outdirPlan } from "./lib/outdir.js";
 import { composeCharts } from "./userapi-app.js";
 
@@ -29,11 +29,16 @@ function clearOwnManifests(outdir: string): void {
 }
 
 try {
-  const config = loadChartConfig(process.env);
+  const config = loadChartConfig(process.env, { readText: (path) => readFileSync(path, "utf8") });
   clearOwnManifests(config.outdir);
   const app = new App({ outdir: config.outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART });
   composeCharts(app, config);
   app.synth();
+  if (process.env[JWKS_FILE_VARIABLE] === undefined) {
+    console.error(
+      `synth: ${JWKS_FILE_VARIABLE} unset: the manifests trust the placeholder JWKS, so no token passes until you synthesize with your JWKS`,
+    );
+  }
 } catch (error) {
   if (error instanceof ChartConfigError || error instanceof OutdirError) {
     console.error(error.message);

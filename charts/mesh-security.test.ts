@@ -6,7 +6,7 @@ import { MeshSecurity } from "./mesh-security.js";
 
 describe("MeshSecurity", () => {
   const chart = Testing.chart();
-  new MeshSecurity(chart, "security");
+  new MeshSecurity(chart, "security", { requestPrincipal: "https://issuer.example/*" });
   const docs = Testing.synth(chart);
 
   it("requires STRICT mTLS for the whole namespace", () => {
@@ -20,29 +20,24 @@ describe("MeshSecurity", () => {
     expect(nothing.spec).toEqual({ action: "ALLOW" });
   });
 
-  it("lets only the ingress gateway reach the API, on the paths the gateway publishes", () => {
+  it("lets only the ingress gateway reach the API, on the paths the gateway publishes, /user only with a token", () => {
     const policy = findManifest<any>(docs, "AuthorizationPolicy", "userapi-from-ingress-gateway");
+    const gateway = "cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account";
     expect(policy.spec).toEqual({
       action: "ALLOW",
       selector: { matchLabels: { app: "userapi" } },
       rules: [
         {
+          from: [{ source: { principals: [gateway] } }],
+          to: [{ operation: { paths: ["/", "/health", "/openapi.json", "/docs", "/docs/*"] } }],
+        },
+        {
           from: [
             {
-              source: {
-                principals: [
-                  "cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account",
-                ],
-              },
+              source: { principals: [gateway], requestPrincipals: ["https://issuer.example/*"] },
             },
           ],
-          to: [
-            {
-              operation: {
-                paths: ["/", "/health", "/user", "/user/*", "/openapi.json", "/docs", "/docs/*"],
-              },
-            },
-          ],
+          to: [{ operation: { paths: ["/user", "/user/*"] } }],
         },
       ],
     });

@@ -13,10 +13,15 @@ import {
   REDIS_NAME,
   redisLabels,
 } from "./lib/labels.js";
-import { authorizationPaths } from "./lib/routes.js";
+import { authorizationPaths, isUserPath } from "./lib/routes.js";
 
 /** Props of `MeshSecurity`. */
 export interface MeshSecurityProps {
+  /**
+   * Request principal (`<issuer>/<sub>` of a token Istio verified) required
+   * on the /user paths, e.g. `userapi-dev/*` (see `ApiAuthentication`).
+   */
+  readonly requestPrincipal: string;
   /**
    * ServiceAccount of the API pods (their mTLS identity).
    * @default "userapi"
@@ -31,18 +36,23 @@ export interface MeshSecurityProps {
 
 /**
  * Zero-trust inside the namespace: STRICT mTLS for every workload, an
- * empty ALLOW-nothing policy as the default, and two ALLOW rules on mTLS
+ * empty ALLOW-nothing policy as the default, and ALLOW rules on mTLS
  * identities: the ingress gateway may call the API's public paths (the ones
- * its VirtualService routes, so the two agree), the API may call Redis.
+ * its VirtualService routes, so the two agree), the /user paths only for a
+ * caller with a valid token (a request principal; without a token Envoy
+ * answers 403, with an invalid one RequestAuthentication answers 401), and
+ * the API may call Redis.
  * Probes and Prometheus's scrape never pass through these rules: Istio's
  * agent calls the app from inside the pod.
  * The Redis rule names only the principal: Redis speaks TCP, and an HTTP
  * field (path, method) in an ALLOW rule on TCP traffic never matches.
  */
 export class MeshSecurity extends Construct {
-  constructor(scope: Construct, id: string, props: MeshSecurityProps = {}) {
+  constructor(scope: Construct, id: string, props: MeshSecurityProps) {
     super(scope, id);
     const apiPrincipal = principalOf(props.apiServiceAccount ?? API_NAME);
+    const gateway = props.ingressPrincipal ?? INGRESS_GATEWAY_PRINCIPAL;
+    const paths = authorizationPaths();
 
     new PeerAuthentication(this, "StrictMtls", {
       metadata: { name: "default" },
@@ -63,10 +73,15 @@ export class MeshSecurity extends Construct {
         action: AuthorizationPolicySpecAction.ALLOW,
         rules: [
           {
+            from: [{ source: { principals: [gateway] } }],
+            to: [{ operation: { paths: paths.filter((path) => !isUserPath(path)) } }],
+          },
+          {
+            // Both conditions of one source: the gateway's mTLS identity AND a verified token.
             from: [
-              { source: { principals: [props.ingressPrincipal ?? INGRESS_GATEWAY_PRINCIPAL] } },
+              { source: { principals: [gateway], requestPrincipals: [props.requestPrincipal] } },
             ],
-            to: [{ operation: { paths: authorizationPaths() } }],
+            to: [{ operation: { paths: paths.filter(isUserPath) } }],
           },
         ],
       },

@@ -1,5 +1,6 @@
 import { Chart, type ChartProps } from "cdk8s";
 import type { Construct } from "constructs";
+import { ApiAuthentication } from "./api-authentication.js";
 import { ApiService } from "./api-service.js";
 import { ApiTrack } from "./api-track.js";
 import type { ChartConfig } from "./config.js";
@@ -35,6 +36,8 @@ export class UserapiChart extends Chart {
   public readonly tracks: Readonly<Record<Track, ApiTrack>>;
   /** Gateway, VirtualServices and DestinationRule. */
   public readonly traffic: Traffic;
+  /** The JWKS ConfigMap and Istio's RequestAuthentication. */
+  public readonly auth: ApiAuthentication;
 
   constructor(scope: Construct, id: string, props: UserapiChartProps) {
     super(scope, id, {
@@ -54,6 +57,7 @@ export class UserapiChart extends Chart {
     });
 
     this.api = new ApiService(this, "Api");
+    this.auth = new ApiAuthentication(this, "Auth", config.auth);
 
     const tracks = {} as Record<Track, ApiTrack>;
     for (const track of TRACKS) {
@@ -66,12 +70,13 @@ export class UserapiChart extends Chart {
         maxReplicas: config.maxReplicas,
         resources: config.apiResources,
         logLevel: config.logLevel,
+        auth: this.auth,
       });
     }
     this.tracks = Object.freeze(tracks);
 
     this.traffic = new Traffic(this, "Traffic", { weights: config.weights, hosts: config.hosts });
-    new MeshSecurity(this, "MeshSecurity");
+    new MeshSecurity(this, "MeshSecurity", { requestPrincipal: this.auth.requestPrincipal });
     new NetworkPolicies(this, "NetworkPolicies");
   }
 }

@@ -2,11 +2,13 @@
 # Deploys the manifests to the kind cluster and waits, every wait bounded, until
 # they run and the API's HorizontalPodAutoscalers read CPU from metrics-server.
 #
-# Without overrides it applies the committed dist/ exactly as it is: it names
-# userapi:<package.json version>, the image load-image.sh loaded. Only when
-# IMAGE_REPO/IMAGE_TAG or USERAPI_V1_WEIGHT/USERAPI_V2_WEIGHT differ from the
-# chart's defaults does it synthesize them into a temporary folder (dist/ is
-# left untouched) and apply that.
+# The committed dist/ trusts no token (its JWKS is a placeholder), so the
+# cluster gets its own synth: the chart with the public JWKS of the cluster's
+# signing key (AUTH_KEY_DIR/jwks.json, created here when kind-up.sh did not),
+# the image IMAGE_REPO:IMAGE_TAG (default userapi:<package.json version>, the
+# image load-image.sh loaded) and the weights USERAPI_V1_WEIGHT/USERAPI_V2_WEIGHT,
+# written to KIND_MANIFESTS_DIR (AUTH_KEY_DIR/dist, git-ignored; dist/ is left
+# untouched). The private key never leaves AUTH_KEY_DIR.
 #
 # Grafana's admin credentials (Secret monitoring/grafana-admin) are created
 # first when absent, with a random password that is never printed.
@@ -15,6 +17,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ensure_kubectl
+require npm "install Node.js 20 or newer: https://nodejs.org/"
 require openssl "install OpenSSL (Debian/Ubuntu: apt-get install -y openssl)"
 
 readonly GRAFANA_ADMIN_SECRET="grafana-admin"
@@ -60,26 +63,23 @@ wait_for_hpa_metrics() {
   fi
 }
 
-manifests="${ROOT_DIR}/dist"
-if [[ "${IMAGE_REPO}" != "${DEFAULT_IMAGE_REPO}" || "${IMAGE_TAG}" != "${DEFAULT_IMAGE_TAG}" ||
-  "${V1_WEIGHT}" != "${DEFAULT_V1_WEIGHT}" || "${V2_WEIGHT}" != "${DEFAULT_V2_WEIGHT}" ]]; then
-  require npm "install Node.js 20 or newer: https://nodejs.org/"
-  manifests="$(mktemp -d)"
-  trap 'rm -rf "${manifests}"' EXIT
-  log "Overrides set: synthesizing ${IMAGE} (v1 ${V1_WEIGHT}% / v2 ${V2_WEIGHT}%) into ${manifests}"
-  (
-    cd "${ROOT_DIR}"
+ensure_auth_key
+manifests="${KIND_MANIFESTS_DIR}"
+log "Synthesizing ${IMAGE} (v1 ${V1_WEIGHT}% / v2 ${V2_WEIGHT}%) with the JWKS ${AUTH_KEY_DIR}/jwks.json into ${manifests}"
+mkdir -p "${manifests}"
+(
+  cd "${ROOT_DIR}"
+  AUTH_JWKS_FILE="${AUTH_KEY_DIR}/jwks.json" \
+    AUTH_ISSUER="${KIND_AUTH_ISSUER}" \
+    AUTH_AUDIENCE="${KIND_AUTH_AUDIENCE}" \
     USERAPI_OUTDIR="${manifests}" \
-      USERAPI_IMAGE="${IMAGE_REPO}" \
-      USERAPI_TAG="${IMAGE_TAG}" \
-      USERAPI_IMAGE_PULL_POLICY=IfNotPresent \
-      USERAPI_V1_WEIGHT="${V1_WEIGHT}" \
-      USERAPI_V2_WEIGHT="${V2_WEIGHT}" \
-      npm run --silent synth
-  )
-else
-  log "Deploying the committed dist/ (${IMAGE}, v1 ${V1_WEIGHT}% / v2 ${V2_WEIGHT}%)"
-fi
+    USERAPI_IMAGE="${IMAGE_REPO}" \
+    USERAPI_TAG="${IMAGE_TAG}" \
+    USERAPI_IMAGE_PULL_POLICY=IfNotPresent \
+    USERAPI_V1_WEIGHT="${V1_WEIGHT}" \
+    USERAPI_V2_WEIGHT="${V2_WEIGHT}" \
+    npm run synth
+)
 ls -1 "${manifests}"
 
 ensure_grafana_admin_secret

@@ -2,11 +2,15 @@
 # Creates the kind cluster (pinned kind and node image, the gateway's NodePort
 # mapped to 127.0.0.1:30080); a no-op when it exists. Raises the host's inotify
 # limits first (Linux), which a multi-node kind cluster with Istio exhausts.
+# A new cluster gets a new token signing key in AUTH_KEY_DIR (the old one, of
+# a cluster by the same name that is gone, is deleted first); an existing
+# cluster keeps its key.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 require docker "install Docker: https://docs.docker.com/get-docker/"
+require npm "install Node.js 20 or newer: https://nodejs.org/"
 ensure_kind
 ensure_kubectl
 
@@ -20,6 +24,8 @@ else
     --image "${KIND_NODE_IMAGE}" \
     --config "${ROOT_DIR}/scripts/kind/cluster.yaml" \
     --wait 180s
+  forget_auth_key
 fi
 kc wait --for=condition=Ready nodes --all --timeout=180s
 kc get nodes -o wide
+ensure_auth_key

@@ -59,6 +59,15 @@ V1_WEIGHT="${USERAPI_V1_WEIGHT:-${DEFAULT_V1_WEIGHT}}"
 V2_WEIGHT="${USERAPI_V2_WEIGHT:-${DEFAULT_V2_WEIGHT}}"
 TOOLS_DIR="${TOOLS_DIR:-${ROOT_DIR}/.tools}"
 ROLLOUT_TIMEOUT="${ROLLOUT_TIMEOUT:-300s}"
+# The cluster's token signing key (npm run token's folder: private.jwk.json and
+# its public jwks.json), fresh for every new cluster and git-ignored (.auth/).
+# deploy.sh synthesizes the manifests with that jwks.json into KIND_MANIFESTS_DIR.
+AUTH_KEY_DIR="${AUTH_KEY_DIR:-${ROOT_DIR}/.auth/kind-${CLUSTER_NAME}}"
+# Issuer and audience of the kind flow's tokens: the chart's and the token
+# tool's defaults, passed explicitly so a stray AUTH_* in the shell cannot split them.
+readonly KIND_AUTH_ISSUER="userapi-dev"
+readonly KIND_AUTH_AUDIENCE="userapi"
+KIND_MANIFESTS_DIR="${AUTH_KEY_DIR}/dist"
 
 # require CMD HINT: fail early with an install hint instead of halfway through.
 require() {
@@ -205,6 +214,25 @@ raise_inotify_limits() {
     sudo sysctl -w "${raise[@]}" >&2 ||
       die "could not raise the inotify limits; run: sudo sysctl -w ${raise[*]}"
   fi
+}
+
+# ensure_auth_key: the token signing key in AUTH_KEY_DIR, created when absent:
+# the token tool creates it on first use, so minting one (thrown away) makes it.
+ensure_auth_key() {
+  if [[ -f "${AUTH_KEY_DIR}/private.jwk.json" && -f "${AUTH_KEY_DIR}/jwks.json" ]]; then
+    return
+  fi
+  require npm "install Node.js 20 or newer: https://nodejs.org/"
+  log "Creating the token signing key of cluster ${CLUSTER_NAME} in ${AUTH_KEY_DIR}"
+  (cd "${ROOT_DIR}" && npm run -s token -- --key-dir "${AUTH_KEY_DIR}" >/dev/null)
+  [[ -f "${AUTH_KEY_DIR}/jwks.json" ]] || die "npm run token wrote no ${AUTH_KEY_DIR}/jwks.json"
+}
+
+# forget_auth_key: deletes the key pair (and the manifests made with it) of a
+# cluster that is gone or about to be replaced; nothing else in AUTH_KEY_DIR.
+forget_auth_key() {
+  rm -f "${AUTH_KEY_DIR}/private.jwk.json" "${AUTH_KEY_DIR}/jwks.json" "${KIND_MANIFESTS_DIR}"/*.k8s.yaml
+  rmdir "${KIND_MANIFESTS_DIR}" 2>/dev/null || true
 }
 
 # kubectl and istioctl against the kind cluster, whatever the current context is.

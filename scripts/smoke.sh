@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Runs the smoke client through the Istio ingress gateway: health, a CRUD round
-# trip, the v1/v2 weighted split and header routing, over the public paths only.
+# trip, the v1/v2 weighted split and header routing, over the public paths only,
+# and authentication: tokens minted with the cluster's signing key
+# (AUTH_KEY_DIR, see deploy.sh), one with users:read and users:write and one
+# with users:read only; /user without a token must get the mesh's 403, a
+# forged token 401, a write with the read-only token 403 insufficient_scope.
 #
 #   SMOKE_VIA=nodeport      (default) the gateway's fixed NodePort, which kind
 #                           maps to http://127.0.0.1:30080 (scripts/kind/cluster.yaml)
@@ -55,7 +59,23 @@ case "${via}" in
   *) die "SMOKE_VIA must be nodeport or port-forward (got '${via}')" ;;
 esac
 
+[[ -f "${AUTH_KEY_DIR}/private.jwk.json" ]] ||
+  die "no signing key in ${AUTH_KEY_DIR}: the cluster trusts none yet (run scripts/kind-up.sh and scripts/deploy.sh)"
+
 cd "${ROOT_DIR}"
+# mint SCOPE...: a token of the cluster's key for the smoke client (15 minutes).
+mint() {
+  local scopes=() scope
+  for scope in "$@"; do scopes+=(--scope "${scope}"); done
+  npm run -s token -- --key-dir "${AUTH_KEY_DIR}" --sub smoke "${scopes[@]}" \
+    --ttl 15m --issuer "${KIND_AUTH_ISSUER}" --audience "${KIND_AUTH_AUDIENCE}"
+}
+# Assigned first, then exported: a failing mint inside export "$(...)" would go unnoticed.
+write_token="$(mint users:read users:write)"
+read_token="$(mint users:read)"
+# Through the environment, never on a command line (ps would show it).
+export SMOKE_WRITE_TOKEN="${write_token}" SMOKE_READ_TOKEN="${read_token}"
+log "Smoke tokens minted with the key in ${AUTH_KEY_DIR}"
 npm run smoke -- \
   --base-url "${base_url}" \
   --requests "${requests}" \

@@ -5,7 +5,10 @@
  * then brought up for real, unmodified, with only the images named by an
  * override file (the API image the Docker setup built, and the Redis stand-in
  * on a private dockerd): health, start order, CRUD through the published
- * port, the smoke client, persistence across down/up, and clean exits.
+ * port, the smoke client, persistence across down/up, and clean exits; with
+ * compose.auth.yaml and a development key made in the test, authentication
+ * on in the production image (401 without a token, the smoke client's auth
+ * checks with minted tokens).
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -21,6 +24,7 @@ import { DEFAULTS } from "../charts/config.js";
 import { REDIS_PERSISTENCE_ARGS } from "../charts/lib/redis-persistence.js";
 import { finalUser, parseDockerfile } from "../scripts/docker/dockerfile.js";
 import { composeOverride, NODE_IMAGE_ARG } from "../scripts/docker/project-images.js";
+import { loadOrCreateDevKey, signToken } from "../scripts/token/dev-key.js";
 import {
   compose as composeCommand,
   containerState,
@@ -174,6 +178,28 @@ describe("compose.yaml", () => {
     expect(api.read_only).toBe(true);
     expect(api.cap_drop).toEqual(["ALL"]);
     expect(api.security_opt).toContain("no-new-privileges:true");
+  });
+
+  it("runs without authentication, explicitly (the image is production, which requires it otherwise)", () => {
+    expect(api.environment?.AUTH_DISABLED).toBe("true");
+  });
+
+  it("compose.auth.yaml turns authentication on with the development key's public JWKS, read-only", () => {
+    const auth = parse(readFileSync(join(ROOT, "compose.auth.yaml"), "utf8")) as ComposeFile;
+    expect(validate(auth)).toBe(true);
+    const service = auth.services.api as Service & { volumes?: string[] };
+    expect(Object.keys(auth.services)).toEqual(["api"]);
+    // "" is unset for the app, so AUTH_DISABLED=true does not meet AUTH_JWKS_FILE.
+    expect(service.environment).toEqual({
+      AUTH_DISABLED: "",
+      AUTH_JWKS_FILE: "/run/userapi/auth/jwks.json",
+      AUTH_ISSUER: "userapi-dev",
+      AUTH_AUDIENCE: "userapi",
+    });
+    // The public file only, never the folder (which holds private.jwk.json).
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's own interpolation syntax
+    const mount = "${AUTH_KEY_DIR:-./.auth}/jwks.json:/run/userapi/auth/jwks.json:ro";
+    expect(service.volumes).toEqual([mount]);
   });
 
   it("runs Redis read-only too, as the image's redis user with no capabilities", () => {
@@ -366,12 +392,14 @@ describe("the Compose stack, brought up for real", () => {
     expect((await send("GET", `/user/${username}`)).status).toBe(404);
   });
 
-  it("passes the smoke client, run as a new user would (single mode)", async () => {
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", "scripts/smoke/main.ts", "--base-url", BASE_URL],
-      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
-    );
+  /** The smoke client as `npm run smoke` runs it. */
+  async function runSmoke(
+    args: readonly string[],
+  ): Promise<{ code: number | null; output: string }> {
+    const child = spawn(process.execPath, ["--import", "tsx", "scripts/smoke/main.ts", ...args], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     child.stdout.on("data", (c: Buffer) => {
       output += c.toString();
@@ -380,10 +408,51 @@ describe("the Compose stack, brought up for real", () => {
       output += c.toString();
     });
     const code = await new Promise<number | null>((r) => child.once("exit", r));
+    return { code, output };
+  }
+
+  it("passes the smoke client, run as a new user would (single mode)", async () => {
+    const { code, output } = await runSmoke(["--base-url", BASE_URL]);
     expect(output).toContain("smoke: single mode");
     expect(output).toMatch(/smoke: all \d+ checks passed/);
     expect(code).toBe(0);
   }, 60_000);
+
+  it("turns authentication on with compose.auth.yaml and the development key, as the README shows", async () => {
+    const keyDir = join(work, "auth");
+    const key = await loadOrCreateDevKey(keyDir);
+    const withAuth = ["--project-name", project, "-f", "compose.yaml", "-f", override];
+    const env = { AUTH_KEY_DIR: keyDir };
+    try {
+      await composeCommand(
+        setup,
+        [...withAuth, "-f", "compose.auth.yaml", "up", "--detach", "--no-build"],
+        {
+          cwd: ROOT,
+          env,
+          timeoutMs: 180_000,
+        },
+      );
+      await waitHealthy(setup, await containerOf("api"));
+      expect((await send("GET", "/user?limit=1")).status).toBe(401);
+      const token = await signToken(key, { sub: "alice", scopes: ["users:read"] });
+      const read = await fetch(`${BASE_URL}/user?limit=1`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(read.status).toBe(200);
+      const { code, output } = await runSmoke(["--base-url", BASE_URL, "--key-dir", keyDir]);
+      expect(output).toContain("PASS  GET /user without a token answers 401");
+      expect(output).toContain(
+        'PASS  POST /user with the users:read token answers 403 error="insufficient_scope"',
+      );
+      expect(output).toMatch(/smoke: all \d+ checks passed/);
+      expect(code).toBe(0);
+    } finally {
+      // Back to the stack without authentication for the next tests.
+      await stack(["up", "--detach", "--no-build"]);
+      await waitHealthy(setup, await containerOf("api"));
+    }
+  }, 240_000);
 
   it("keeps data across down and up (named volume); both containers exit 0", async () => {
     const running = await up();

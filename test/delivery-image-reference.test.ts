@@ -63,7 +63,7 @@ describe("the API image reference", () => {
     }
   });
 
-  it("the scripts default to the same image and weights (so deploy.sh applies dist/ as is)", () => {
+  it("the scripts default to the same image and weights (deploy.sh synthesizes them with the cluster's JWKS)", () => {
     expect(lib.DEFAULT_IMAGE_REPO).toBe(DEFAULTS.image);
     expect(lib.DEFAULT_IMAGE_TAG).toBe(DEFAULTS.tag);
     expect(lib.IMAGE).toBe(image);
@@ -75,7 +75,7 @@ describe("the API image reference", () => {
     const sequence = readmeKindSequence(readme);
     expect(sequence).toContain(`docker build -t ${image} .`);
     expect(sequence).toContain(`kind load docker-image ${image} --name userapi`);
-    expect(sequence).toContain("kubectl apply -f dist");
+    expect(sequence).toContain("kubectl apply -f .auth/kind-userapi/dist");
     expect(readme).toContain(`| \`USERAPI_IMAGE\` | \`${DEFAULTS.image}\` |`);
     expect(readme).toContain(`It runs the API image \`${image}\``);
     // No other API image is named anywhere in the README.

@@ -366,6 +366,9 @@ describe("a container of the image, read-only, as 10001:10001, with no capabilit
       "REDIS_URL=redis://redis:6379",
       "--env",
       "LOG_LEVEL=info",
+      // Production mode needs this or a JWKS (the Compose test runs the image with one).
+      "--env",
+      "AUTH_DISABLED=true",
       setup.apiImage,
     ]);
     await waitHealthy(setup, apiName, 90_000);

@@ -19,6 +19,8 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { DEFAULTS } from "../charts/config.js";
+import { DEV_AUDIENCE, DEV_ISSUER } from "../scripts/token/dev-key.js";
 import {
   clusterAnswersFromDist,
   commandOf,
@@ -62,6 +64,10 @@ const lib = libValues([
   "ISTIO_HUB",
   "IMAGE",
   "DEFAULT_IMAGE_TAG",
+  "AUTH_KEY_DIR",
+  "KIND_MANIFESTS_DIR",
+  "KIND_AUTH_ISSUER",
+  "KIND_AUTH_AUDIENCE",
 ]);
 
 function isRunning(pid: number): boolean {
@@ -138,6 +144,15 @@ describe("scripts/*.sh", () => {
   it("default to the image userapi:<package.json version>", () => {
     expect(lib.IMAGE).toBe(`userapi:${VERSION}`);
     expect(lib.DEFAULT_IMAGE_TAG).toBe(VERSION);
+  });
+
+  it("keep each cluster's signing key in the git-ignored .auth/, with the chart's and the token tool's issuer and audience", () => {
+    expect(lib.AUTH_KEY_DIR).toBe(join(ROOT, ".auth", "kind-userapi"));
+    expect(lib.KIND_MANIFESTS_DIR).toBe(join(ROOT, ".auth", "kind-userapi", "dist"));
+    expect(lib.KIND_AUTH_ISSUER).toBe(DEFAULTS.auth.issuer);
+    expect(lib.KIND_AUTH_ISSUER).toBe(DEV_ISSUER);
+    expect(lib.KIND_AUTH_AUDIENCE).toBe(DEFAULTS.auth.audience);
+    expect(lib.KIND_AUTH_AUDIENCE).toBe(DEV_AUDIENCE);
   });
 });
 
@@ -335,11 +350,33 @@ describe("kind-up.sh", () => {
     expect(log).toContain("kubectl wait --for=condition=Ready nodes --all --timeout=180s");
   });
 
-  it("leaves an existing cluster alone", () => {
+  it("leaves an existing cluster alone, and keeps its signing key", () => {
     const fake = fakes();
+    mkdirSync(fake.authKeyDir, { recursive: true });
+    writeFileSync(join(fake.authKeyDir, "private.jwk.json"), "existing");
+    writeFileSync(join(fake.authKeyDir, "jwks.json"), "existing");
     const result = runScript("kind-up.sh", { ...fake.env, FAKE_CLUSTERS: "userapi" });
     expect(result.status, result.stderr).toBe(0);
     expect(fake.calls().some((c) => c.startsWith("kind create"))).toBe(false);
+    expect(fake.calls().some((c) => c.startsWith("npm"))).toBe(false);
+    expect(readFileSync(join(fake.authKeyDir, "private.jwk.json"), "utf8")).toBe("existing");
+  });
+
+  it("gives a new cluster a fresh signing key (a leftover key of that name is replaced)", () => {
+    const fake = fakes();
+    mkdirSync(join(fake.authKeyDir, "dist"), { recursive: true });
+    writeFileSync(join(fake.authKeyDir, "private.jwk.json"), "old cluster's key");
+    writeFileSync(join(fake.authKeyDir, "jwks.json"), "old");
+    writeFileSync(join(fake.authKeyDir, "dist", "20-userapi.k8s.yaml"), "old");
+    const result = runScript("kind-up.sh", fake.env);
+    expect(result.status, result.stderr).toBe(0);
+    const log = fake.normalizedCalls();
+    const create = log.findIndex((c) => c.startsWith("kind create cluster"));
+    const mint = log.indexOf("npm run -s token -- --key-dir .auth/kind-userapi");
+    expect(mint).toBeGreaterThan(create);
+    expect(log).toContain("key-created .auth/kind-userapi");
+    expect(readFileSync(join(fake.authKeyDir, "private.jwk.json"), "utf8")).not.toContain("old");
+    expect(existsSync(join(fake.authKeyDir, "dist"))).toBe(false);
   });
 
   it("raises low inotify limits before creating the cluster, with sudo when not root", () => {
@@ -457,13 +494,22 @@ describe("install-istio.sh", () => {
 describe("deploy.sh", () => {
   const dist = clusterAnswersFromDist();
 
-  it("applies the committed dist/ unchanged when no override is set (no synth)", () => {
+  it("synthesizes with the cluster's JWKS into AUTH_KEY_DIR/dist and applies that, never dist/", () => {
     const fake = fakes();
     const result = runScript("deploy.sh", { ...fake.env, ...dist });
     expect(result.status, result.stderr).toBe(0);
     const log = fake.normalizedCalls();
-    expect(log.some((c) => c.startsWith("npm") || c.startsWith("synth-env"))).toBe(false);
-    expect(log).toContain("kubectl apply -f dist");
+    // No key yet (no kind-up.sh): deploy.sh makes it before the synth needs its jwks.json.
+    const mint = log.indexOf("npm run -s token -- --key-dir .auth/kind-userapi");
+    const synth = log.findIndex((c) => c.startsWith("synth-env "));
+    expect(mint).toBeGreaterThanOrEqual(0);
+    expect(mint).toBeLessThan(synth);
+    expect(log[synth]).toBe(
+      `synth-env USERAPI_OUTDIR=.auth/kind-userapi/dist USERAPI_IMAGE=userapi USERAPI_TAG=${VERSION} USERAPI_IMAGE_PULL_POLICY=IfNotPresent USERAPI_V1_WEIGHT=25 USERAPI_V2_WEIGHT=75 AUTH_JWKS_FILE=.auth/kind-userapi/jwks.json AUTH_ISSUER=userapi-dev AUTH_AUDIENCE=userapi`,
+    );
+    expect(log).toContain("kubectl apply -f .auth/kind-userapi/dist");
+    expect(log.some((c) => / -f dist( |$)/.test(c))).toBe(false);
+    expect(existsSync(join(fake.authKeyDir, "dist", "00-namespace.k8s.yaml"))).toBe(true);
     expect(log).toContain("kubectl -n userapi rollout status deployment/userapi-v1 --timeout=300s");
     expect(log).toContain("kubectl -n userapi rollout status statefulset/redis --timeout=300s");
     expect(log).toContain(
@@ -475,35 +521,31 @@ describe("deploy.sh", () => {
     }
   });
 
-  it("synthesizes into a temporary folder when the image or the weights are overridden", () => {
+  it("uses an existing key, and passes the image and weights overrides to the synth", () => {
     const fake = fakes();
+    mkdirSync(fake.authKeyDir, { recursive: true });
+    writeFileSync(join(fake.authKeyDir, "private.jwk.json"), "k");
+    writeFileSync(join(fake.authKeyDir, "jwks.json"), "{}");
     const result = runScript("deploy.sh", {
       ...fake.env,
+      IMAGE_REPO: "ghcr.io/acme/userapi",
       IMAGE_TAG: "ci",
       USERAPI_V1_WEIGHT: "10",
       USERAPI_V2_WEIGHT: "90",
     });
     expect(result.status, result.stderr).toBe(0);
     const log = fake.calls();
-    const synth = log.find((c) => c.startsWith("synth-env "));
-    expect(synth).toMatch(
-      / USERAPI_IMAGE=userapi USERAPI_TAG=ci USERAPI_IMAGE_PULL_POLICY=IfNotPresent USERAPI_V1_WEIGHT=10 USERAPI_V2_WEIGHT=90$/,
+    expect(log.some((c) => c.startsWith("npm run -s token"))).toBe(false);
+    expect(log.find((c) => c.startsWith("synth-env "))).toContain(
+      " USERAPI_IMAGE=ghcr.io/acme/userapi USERAPI_TAG=ci USERAPI_IMAGE_PULL_POLICY=IfNotPresent USERAPI_V1_WEIGHT=10 USERAPI_V2_WEIGHT=90 ",
     );
-    const outdir = /USERAPI_OUTDIR=(\S+)/.exec(synth ?? "")?.[1] ?? "";
-    expect(outdir.startsWith(ROOT)).toBe(false);
-    expect(log).toContain(`kubectl --context kind-userapi apply -f ${outdir}`);
-    // The temporary folder is removed afterwards.
-    expect(existsSync(outdir)).toBe(false);
   });
 
-  it.each([
-    ["IMAGE_REPO", { IMAGE_REPO: "ghcr.io/acme/userapi" }],
-    ["USERAPI_V1_WEIGHT/USERAPI_V2_WEIGHT", { USERAPI_V1_WEIGHT: "50", USERAPI_V2_WEIGHT: "50" }],
-  ])("counts %s as an override", (_, override) => {
+  it("stops before applying anything when the synth fails", () => {
     const fake = fakes();
-    const result = runScript("deploy.sh", { ...fake.env, ...override });
-    expect(result.status, result.stderr).toBe(0);
-    expect(fake.calls().some((c) => c.startsWith("synth-env "))).toBe(true);
+    const result = runScript("deploy.sh", { ...fake.env, FAKE_TOKEN_EXIT: "1" });
+    expect(result.status).not.toBe(0);
+    expect(fake.calls().some((c) => c.includes(" apply "))).toBe(false);
   });
 
   it("creates Grafana's admin Secret before applying, with a password never shown", () => {
@@ -515,7 +557,7 @@ describe("deploy.sh", () => {
       "kubectl -n monitoring create secret generic grafana-admin --from-literal=admin-user=admin --from-file=admin-password=/dev/stdin",
     );
     expect(log.indexOf("kubectl create namespace monitoring --save-config")).toBeLessThan(create);
-    expect(create).toBeLessThan(log.indexOf("kubectl apply -f dist"));
+    expect(create).toBeLessThan(log.indexOf("kubectl apply -f .auth/kind-userapi/dist"));
     // The password reached kubectl through its stdin, without the newline...
     expect(readFileSync(`${fake.log}.secret`, "utf8")).toBe(FAKE_PASSWORD);
     // ...and nowhere else: not in any argument, not on the screen.
@@ -657,23 +699,59 @@ describe("analyze.sh", () => {
 });
 
 describe("smoke.sh", () => {
-  it("goes through the gateway's NodePort on 127.0.0.1:30080 by default", () => {
+  /** Fakes with the cluster's key in place, as after kind-up.sh. */
+  const withKey = () => {
     const fake = fakes();
+    mkdirSync(fake.authKeyDir, { recursive: true });
+    writeFileSync(join(fake.authKeyDir, "private.jwk.json"), "k");
+    writeFileSync(join(fake.authKeyDir, "jwks.json"), "{}");
+    return fake;
+  };
+
+  it("goes through the gateway's NodePort on 127.0.0.1:30080 by default, with tokens of the cluster's key", () => {
+    const fake = withKey();
     const result = runScript("smoke.sh", {
       ...fake.env,
       USERAPI_V1_WEIGHT: "10",
       USERAPI_V2_WEIGHT: "90",
     });
     expect(result.status, result.stderr).toBe(0);
-    const log = fake.calls();
+    const log = fake.normalizedCalls();
     expect(log).toContain(
       "npm run smoke -- --base-url http://127.0.0.1:30080 --requests 400 --v1-weight 10 --v2-weight 90 --wait-seconds 90",
     );
     expect(log.some((c) => c.includes("port-forward"))).toBe(false);
+    // Two tokens, minted with the token tool, reach the client through its environment only.
+    expect(log).toContain(
+      "npm run -s token -- --key-dir .auth/kind-userapi --sub smoke --scope users:read --scope users:write --ttl 15m --issuer userapi-dev --audience userapi",
+    );
+    expect(log).toContain(
+      "npm run -s token -- --key-dir .auth/kind-userapi --sub smoke --scope users:read --ttl 15m --issuer userapi-dev --audience userapi",
+    );
+    expect(log).toContain(
+      "smoke-env SMOKE_WRITE_TOKEN=fake.users:read+users:write.sig SMOKE_READ_TOKEN=fake.users:read.sig",
+    );
+    expect(log.find((c) => c.startsWith("npm run smoke"))).not.toContain("fake.");
+  });
+
+  it("stops before minting when the cluster has no signing key", () => {
+    const fake = fakes();
+    const result = runScript("smoke.sh", fake.env);
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain(`no signing key in ${fake.authKeyDir}`);
+    expect(fake.calls().some((c) => c.startsWith("npm"))).toBe(false);
+    expect(existsSync(join(fake.authKeyDir, "private.jwk.json"))).toBe(false);
+  });
+
+  it("stops when a token cannot be minted, without running the client", () => {
+    const fake = withKey();
+    const result = runScript("smoke.sh", { ...fake.env, FAKE_TOKEN_EXIT: "2" });
+    expect(result.status).not.toBe(0);
+    expect(fake.calls().some((c) => c.startsWith("npm run smoke"))).toBe(false);
   });
 
   it("stops with the cause when the gateway has another nodePort", () => {
-    const fake = fakes();
+    const fake = withKey();
     const result = runScript("smoke.sh", { ...fake.env, FAKE_GATEWAY_NODE_PORT: "31380" });
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain("http nodePort is '31380', not 30080");
@@ -681,7 +759,7 @@ describe("smoke.sh", () => {
   });
 
   it("SMOKE_VIA=port-forward forwards the gateway, runs the client, then stops the forward", () => {
-    const fake = fakes();
+    const fake = withKey();
     const result = runScript("smoke.sh", { ...fake.env, SMOKE_VIA: "port-forward" });
     expect(result.status, result.stderr).toBe(0);
     const log = fake.calls();
@@ -699,7 +777,7 @@ describe("smoke.sh", () => {
   });
 
   it("fails when the smoke client fails, and stops the forward", () => {
-    const fake = fakes();
+    const fake = withKey();
     const result = runScript("smoke.sh", {
       ...fake.env,
       SMOKE_VIA: "port-forward",
@@ -712,7 +790,7 @@ describe("smoke.sh", () => {
   });
 
   it("rejects an unknown SMOKE_VIA", () => {
-    const fake = fakes();
+    const fake = withKey();
     const result = runScript("smoke.sh", { ...fake.env, SMOKE_VIA: "ingress" });
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain("SMOKE_VIA must be nodeport or port-forward");
@@ -771,7 +849,24 @@ describe("kind-e2e.sh", () => {
     }
     expect(sequence.join("\n")).not.toContain("port-forward");
     expect(sequence).toContain(`docker build -t userapi:${VERSION} .`);
-    expect(sequence).toContain("kubectl apply -f dist");
+    expect(sequence).toContain("kubectl apply -f .auth/kind-userapi/dist");
+    expect(sequence.join("\n")).not.toMatch(/apply -f dist\b/);
+  });
+
+  it("makes one key for the cluster, deploys with it, smoke-tests with its tokens and deletes it", () => {
+    const { fake, result } = recorded();
+    expect(result.status, result.stderr).toBe(0);
+    const log = fake.normalizedCalls();
+    expect(log.filter((c) => c.startsWith("key-created "))).toEqual([
+      "key-created .auth/kind-userapi",
+    ]);
+    expect(log.find((c) => c.startsWith("synth-env "))).toContain(
+      "AUTH_JWKS_FILE=.auth/kind-userapi/jwks.json",
+    );
+    expect(log).toContain(
+      "smoke-env SMOKE_WRITE_TOKEN=fake.users:read+users:write.sig SMOKE_READ_TOKEN=fake.users:read.sig",
+    );
+    expect(existsSync(join(fake.authKeyDir, "private.jwk.json"))).toBe(false);
   });
 
   it("builds the image userapi:<version>, runs every step in order and deletes the cluster", () => {
@@ -787,7 +882,7 @@ describe("kind-e2e.sh", () => {
             ["kubectl apply -f scripts/kind/metrics-server.yaml", "metrics-server"],
             [`kind load docker-image userapi:${VERSION}`, "load-image"],
             ["istioctl install", "install-istio"],
-            ["kubectl apply -f dist", "deploy"],
+            ["kubectl apply -f .auth/kind-userapi/dist", "deploy"],
             ["istioctl analyze", "analyze"],
             ["npm run smoke", "smoke"],
             ["kind delete cluster --name userapi", "kind-down"],
@@ -844,6 +939,20 @@ describe("kind-e2e.sh", () => {
     const { fake, result } = e2e({ SKIP_BUILD: "1", KEEP_CLUSTER: "1" });
     expect(result.status, result.stderr).toBe(0);
     expect(fake.calls().some((c) => c.startsWith("kind delete"))).toBe(false);
+  });
+});
+
+describe("kind-down.sh", () => {
+  it("deletes the cluster and its signing key, and nothing else in the key folder", () => {
+    const fake = fakes();
+    mkdirSync(join(fake.authKeyDir, "dist"), { recursive: true });
+    for (const file of ["private.jwk.json", "jwks.json", "notes.txt", "dist/20-userapi.k8s.yaml"]) {
+      writeFileSync(join(fake.authKeyDir, file), "x");
+    }
+    const result = runScript("kind-down.sh", fake.env);
+    expect(result.status, result.stderr).toBe(0);
+    expect(fake.calls()).toContain("kind delete cluster --name userapi");
+    expect(readdirSync(fake.authKeyDir)).toEqual(["notes.txt"]);
   });
 });
 

@@ -201,7 +201,7 @@ describe("ci.yaml", () => {
     expect(kind.needs).toEqual(["image", "manifests"]);
     expect(kind.steps.some((s) => s.run?.startsWith("docker load"))).toBe(true);
     // No image override: the scripts default to userapi:<package.json version>,
-    // the image job's tag, and apply dist/ as committed.
+    // the image job's tag, and deploy.sh synthesizes the chart with it.
     expect(ci.env).not.toHaveProperty("IMAGE_TAG");
     expect(kind.env ?? {}).not.toHaveProperty("IMAGE_TAG");
     expect(kind.env ?? {}).not.toHaveProperty("IMAGE_REPO");

@@ -53,6 +53,8 @@ describe("dist/", () => {
       "DestinationRule/userapi",
       "PeerAuthentication/default",
       "NetworkPolicy/default-deny",
+      "RequestAuthentication/userapi",
+      "ConfigMap/userapi-jwks",
     ]) {
       expect(names.has(expected), expected).toBe(true);
     }
@@ -235,8 +237,11 @@ describe("dist/ public paths (the ingress gateway's VirtualService and the API's
     .map((p) => p.spec);
   const routed = (path: string, headers: Record<string, string> = {}) =>
     routeFor(ingress.spec.http, { path, headers });
-  const admitted = (path: string) =>
-    allowPoliciesAdmit(apiPolicies, { path, principal: INGRESS_GATEWAY_PRINCIPAL });
+  // A token RequestAuthentication verified gives the request principal `<iss>/<sub>`.
+  const issuer = ofKind("RequestAuthentication")[0]?.spec.jwtRules[0].issuer;
+  const withToken = { requestPrincipal: `${issuer}/alice` };
+  const admitted = (path: string, token: { requestPrincipal?: string } = withToken) =>
+    allowPoliciesAdmit(apiPolicies, { path, principal: INGRESS_GATEWAY_PRINCIPAL, ...token });
 
   const published = ["/", "/health", "/user", "/user/alice", "/openapi.json", "/docs"];
   const internal = ["/ready", "/serving", "/metrics", "/metrics/", "/users", "/healthz", "/docsx"];
@@ -276,6 +281,19 @@ describe("dist/ public paths (the ingress gateway's VirtualService and the API's
     }
   });
 
+  it("admits the gateway to /user only with a token of the RequestAuthentication's issuer (else Envoy's 403)", () => {
+    expect(issuer).toBe("userapi-dev");
+    for (const path of ["/user", "/user/alice", "/user/alice/"]) {
+      expect(admitted(path), path).toBe(true);
+      expect(admitted(path, {}), `${path} without a token`).toBe(false);
+      expect(admitted(path, { requestPrincipal: "other-issuer/alice" }), path).toBe(false);
+    }
+    // The other public paths stay open without a token.
+    for (const path of ["/", "/health", "/openapi.json", "/docs", "/docs/x.css"]) {
+      expect(admitted(path, {}), path).toBe(true);
+    }
+  });
+
   it("admits no other caller to the API", () => {
     expect(
       allowPoliciesAdmit(apiPolicies, {
@@ -284,5 +302,58 @@ describe("dist/ public paths (the ingress gateway's VirtualService and the API's
       }),
     ).toBe(false);
     expect(allowPoliciesAdmit(apiPolicies, { path: "/user" })).toBe(false);
+    expect(
+      allowPoliciesAdmit(apiPolicies, {
+        path: "/user",
+        principal: "cluster.local/ns/userapi/sa/redis",
+        ...withToken,
+      }),
+    ).toBe(false);
+  });
+});
+
+describe("dist/ authentication: the app and the mesh trust the same tokens", () => {
+  const [auth, ...more] = ofKind("RequestAuthentication");
+  const rule = auth.spec.jwtRules[0];
+  const configMap = ofKind("ConfigMap").find((c) => c.metadata.name === "userapi-jwks");
+  const apiDeployments = ofKind("Deployment").filter(
+    (d) => d.spec.template.metadata.labels.app === apiSelector().app,
+  );
+
+  it("has one RequestAuthentication on the API pods, forwarding the token to the app", () => {
+    expect(more).toEqual([]);
+    expect(auth.metadata.namespace).toBe(NAMESPACE);
+    expect(auth.spec.selector.matchLabels).toEqual(apiSelector());
+    expect(auth.spec.jwtRules).toHaveLength(1);
+    // Without it Envoy strips Authorization and the app answers 401 to every request.
+    expect(rule.forwardOriginalToken).toBe(true);
+    expect(rule).not.toHaveProperty("jwksUri");
+  });
+
+  it("gives the app the same issuer, audience and keys (ConfigMap mounted as a directory)", () => {
+    expect(apiDeployments).toHaveLength(2);
+    expect(configMap.data["jwks.json"]).toBe(rule.jwks);
+    for (const deployment of apiDeployments) {
+      const spec = deployment.spec.template.spec;
+      const container = spec.containers[0];
+      const env = Object.fromEntries(container.env.map((e: any) => [e.name, e.value]));
+      expect(env.AUTH_ISSUER).toBe(rule.issuer);
+      expect(rule.audiences).toEqual([env.AUTH_AUDIENCE]);
+      expect(env.NODE_ENV).toBe("production");
+      const volume = spec.volumes.find((v: any) => v.configMap?.name === configMap.metadata.name);
+      const mount = container.volumeMounts.find((m: any) => m.name === volume.name);
+      expect(mount.subPath).toBeUndefined();
+      expect(env.AUTH_JWKS_FILE).toBe(`${mount.mountPath}/jwks.json`);
+    }
+  });
+
+  it("requires a request principal of that issuer on the /user paths", () => {
+    const policy = ofKind("AuthorizationPolicy").find(
+      (p) => p.metadata.name === "userapi-from-ingress-gateway",
+    );
+    const principals = policy.spec.rules.flatMap((r: any) =>
+      r.from.flatMap((f: any) => f.source.requestPrincipals ?? []),
+    );
+    expect(principals).toEqual([`${rule.issuer}/*`]);
   });
 });

@@ -73,6 +73,24 @@ describe("authorization", () => {
     expect(ruleAllows(rule, { path: "/user" })).toBe(false);
   });
 
+  it("ANDs principals and requestPrincipals of one source, with prefix patterns", () => {
+    const withToken = {
+      from: [{ source: { principals: [gateway], requestPrincipals: ["userapi-dev/*"] } }],
+      to: [{ operation: { paths: ["/user"] } }],
+    };
+    const request = { path: "/user", principal: gateway };
+    expect(ruleAllows(withToken, { ...request, requestPrincipal: "userapi-dev/alice" })).toBe(true);
+    expect(ruleAllows(withToken, request)).toBe(false);
+    expect(ruleAllows(withToken, { ...request, requestPrincipal: "other/alice" })).toBe(false);
+    expect(ruleAllows(withToken, { path: "/user", requestPrincipal: "userapi-dev/alice" })).toBe(
+      false,
+    );
+    expect(ruleAllows({ from: [{ source: {} }] }, { path: "/" })).toBe(true);
+    expect(() =>
+      ruleAllows({ from: [{ source: { namespaces: ["x"] } as never }] }, request),
+    ).toThrow(/namespaces/);
+  });
+
   it("treats an ALLOW policy without rules as allow-nothing", () => {
     expect(allowPoliciesAdmit([{}], { path: "/", principal: gateway })).toBe(false);
     expect(allowPoliciesAdmit([], { path: "/" })).toBe(true);

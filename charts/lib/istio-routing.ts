@@ -14,6 +14,8 @@ export interface RequestShape {
   readonly headers?: Readonly<Record<string, string>>;
   /** mTLS principal of the caller, e.g. `cluster.local/ns/istio-system/sa/...`. */
   readonly principal?: string;
+  /** Request principal (`<iss>/<sub>`) of a token RequestAuthentication verified; absent without one. */
+  readonly requestPrincipal?: string;
 }
 
 /** An Istio StringMatch (one of exact, prefix, regex). */
@@ -104,12 +106,17 @@ export function routeShadows(earlier: HttpRoute, later: HttpRoute): boolean {
 
 /** One rule of an AuthorizationPolicy (the fields this project uses). */
 export interface AuthorizationRule {
-  readonly from?: readonly { readonly source?: { readonly principals?: readonly string[] } }[];
+  readonly from?: readonly {
+    readonly source?: {
+      readonly principals?: readonly string[];
+      readonly requestPrincipals?: readonly string[];
+    };
+  }[];
   readonly to?: readonly { readonly operation?: { readonly paths?: readonly string[] } }[];
   readonly [other: string]: unknown;
 }
 
-/** Istio's path syntax: exact, `prefix*`, `*suffix`, or `*`. */
+/** Istio's string syntax (paths, principals): exact, `prefix*`, `*suffix`, or `*`. */
 function pathAllowed(pattern: string, path: string): boolean {
   if (pattern === "*") return true;
   if (pattern.endsWith("*")) return path.startsWith(pattern.slice(0, -1));
@@ -117,18 +124,32 @@ function pathAllowed(pattern: string, path: string): boolean {
   return path === pattern;
 }
 
+/** One field of a source: absent matches anything; present, one pattern must match a value. */
+function fieldMatches(patterns: readonly string[] | undefined, value: string | undefined): boolean {
+  if (patterns === undefined) return true;
+  return value !== undefined && patterns.some((pattern) => pathAllowed(pattern, value));
+}
+
+const MODELLED_SOURCE_FIELDS = new Set(["principals", "requestPrincipals"]);
+
 /** True when one ALLOW rule admits the request. */
 export function ruleAllows(rule: AuthorizationRule, request: RequestShape): boolean {
   for (const field of Object.keys(rule)) {
     if (field !== "from" && field !== "to") throw new Error(`rule field ${field} is not modelled`);
   }
+  // The fields of one source are ANDed; the sources of `from` are ORed.
   const fromOk =
     rule.from === undefined ||
-    rule.from.some(
-      ({ source }) =>
-        request.principal !== undefined &&
-        (source?.principals ?? []).some((p) => p === "*" || p === request.principal),
-    );
+    rule.from.some(({ source = {} }) => {
+      for (const field of Object.keys(source)) {
+        if (!MODELLED_SOURCE_FIELDS.has(field))
+          throw new Error(`source field ${field} is not modelled`);
+      }
+      return (
+        fieldMatches(source.principals, request.principal) &&
+        fieldMatches(source.requestPrincipals, request.requestPrincipal)
+      );
+    });
   const toOk =
     rule.to === undefined ||
     rule.to.some(({ operation }) =>

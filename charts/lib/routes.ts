@@ -43,6 +43,11 @@ export function authorizationPaths(paths: readonly PathMatch[] = PUBLIC_PATHS): 
   return paths.map((path) => ("exact" in path ? path.exact : `${path.prefix}*`));
 }
 
+/** True for the user API's paths (AuthorizationPolicy syntax), which need a token. */
+export function isUserPath(path: string): boolean {
+  return path === "/user" || path.startsWith("/user/");
+}
+
 /** Upper bound for one request through the mesh, retries included. */
 export const ROUTE_TIMEOUT = "10s";
 

@@ -7,10 +7,23 @@
  * GET /user?limit=1 to prove Redis answers, then the checks. In split mode
  * they include the v1/v2 weights and x-version routing; in single mode (one
  * server: npm start, Compose) every answer must come from one version.
+ *
+ * With tokens (see tokens.ts) the /user calls carry them, and the
+ * authentication checks run: without a token the API answers 401, but
+ * through the mesh (split mode) Istio's AuthorizationPolicy refuses first
+ * with 403; a tampered or unsigned token is 401 either way (the API, or
+ * RequestAuthentication); a write with the read-only token reaches the API,
+ * which answers 403 insufficient_scope.
  */
-import { type HttpClient, type HttpResponse, headerValue } from "./http-client.js";
+import {
+  type HttpClient,
+  type HttpRequest,
+  type HttpResponse,
+  headerValue,
+} from "./http-client.js";
 import type { SmokeOptions } from "./options.js";
 import { judgePinned, judgeSplit, TRACKS } from "./split.js";
+import { type SmokeTokens, tamperedSignature, unsignedCopy } from "./tokens.js";
 
 export interface CheckResult {
   readonly name: string;
@@ -25,6 +38,18 @@ export interface SmokeDeps {
   readonly note?: (line: string) => void;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly now?: () => number;
+  /** Tokens for /user: with them the authentication checks run; without, none is sent. */
+  readonly tokens?: SmokeTokens | undefined;
+}
+
+/** A client that sends `Authorization: Bearer <token>` with every request (none without a token). */
+export function withToken(client: HttpClient, token: string | undefined): HttpClient {
+  if (token === undefined) return client;
+  return {
+    request: (req: HttpRequest) =>
+      client.request({ ...req, headers: { ...req.headers, authorization: `Bearer ${token}` } }),
+    close: () => client.close(),
+  };
 }
 
 const VERSION_HEADER = "x-app-version";
@@ -77,14 +102,18 @@ export async function runSmoke(options: SmokeOptions, deps: SmokeDeps): Promise<
 
   // Port-forwards and fresh pods take a moment: poll until the deadline.
   const deadline = now() + options.waitSeconds * 1000;
-  const poll = async (path: string, accept: (res: HttpResponse) => boolean) => {
+  const poll = async (
+    path: string,
+    accept: (res: HttpResponse) => boolean,
+    via: HttpClient = client,
+  ) => {
     let attempts = 0;
     let last = "no answer";
     let answer: HttpResponse | undefined;
     for (;;) {
       attempts++;
       try {
-        const res = await client.request({ path });
+        const res = await via.request({ path });
         if (accept(res)) return { ok: true, attempts, last: describe(res), res };
         last = describe(res);
         answer = res;
@@ -103,11 +132,19 @@ export async function runSmoke(options: SmokeOptions, deps: SmokeDeps): Promise<
     return results;
   }
   // A page of users comes from Redis: this proves the store answers, through public paths only.
-  const store = await poll("/user?limit=1", (res) => res.status === 200);
+  const tokens = deps.tokens;
+  const reader = withToken(client, tokens?.read);
+  const store = await poll("/user?limit=1", (res) => res.status === 200, reader);
+  const hint =
+    !store.ok && !tokens && store.res?.status === 401
+      ? ": the API requires a token, give --key-dir or SMOKE_WRITE_TOKEN and SMOKE_READ_TOKEN"
+      : !store.ok && !tokens && store.res?.status === 403
+        ? ": refused (RBAC?), the mesh requires a token, give --key-dir or SMOKE_WRITE_TOKEN and SMOKE_READ_TOKEN"
+        : "";
   record(
-    "GET /user?limit=1 answers 200 (Redis answers)",
+    `GET /user?limit=1 answers 200 (Redis answers)${tokens ? " with the users:read token" : ""}`,
     store.ok,
-    `${store.last.slice(0, 120)} (attempt ${store.attempts})`,
+    `${store.last.slice(0, 120)} (attempt ${store.attempts})${hint}`,
   );
 
   const chosen = chooseMode(
@@ -116,7 +153,14 @@ export async function runSmoke(options: SmokeOptions, deps: SmokeDeps): Promise<
   );
   note(`${chosen.mode} mode: ${chosen.reason}`);
 
-  await crudRoundTrip(client, record);
+  if (tokens) {
+    note(`authentication: tokens ${tokens.source}`);
+    await authChecks(client, tokens, chosen.mode, record);
+  } else {
+    note("authentication: not tested (no --key-dir, SMOKE_WRITE_TOKEN or SMOKE_READ_TOKEN)");
+  }
+
+  await crudRoundTrip(withToken(client, tokens?.write), record);
 
   const plain = await fanOut(options.requests, () => client.request({ path: "/health" }));
   const failed = plain.filter((r) => !("res" in r) || r.res.status !== 200);
@@ -183,6 +227,78 @@ async function fanOut(total: number, call: () => Promise<HttpResponse>): Promise
 }
 
 type Record_ = (name: string, ok: boolean, detail: string) => boolean;
+
+/** `error="..."` of a Bearer challenge, "" when there is none. */
+function bearerError(res: HttpResponse): string {
+  return /\berror="([^"]*)"/.exec(headerValue(res, "www-authenticate"))?.[1] ?? "";
+}
+
+function describeRefusal(res: HttpResponse): string {
+  const challenge = headerValue(res, "www-authenticate");
+  return `${describe(res)}${challenge ? ` (WWW-Authenticate: ${challenge})` : ""}`;
+}
+
+async function authChecks(
+  client: HttpClient,
+  tokens: SmokeTokens,
+  mode: "single" | "split",
+  record: Record_,
+): Promise<void> {
+  const attempt = async (
+    name: string,
+    call: () => Promise<HttpResponse>,
+    judge: (res: HttpResponse) => boolean,
+  ) => {
+    try {
+      const res = await call();
+      record(name, judge(res), describeRefusal(res));
+    } catch (error) {
+      record(name, false, error instanceof Error ? error.message : String(error));
+    }
+  };
+
+  if (mode === "split") {
+    // Through the mesh: the AuthorizationPolicy wants a request principal on /user.
+    await attempt(
+      "GET /user without a token is refused by the mesh with 403 (no request principal)",
+      () => client.request({ path: "/user?limit=1" }),
+      (res) => res.status === 403,
+    );
+  } else {
+    await attempt(
+      "GET /user without a token answers 401 with WWW-Authenticate: Bearer",
+      () => client.request({ path: "/user?limit=1" }),
+      (res) =>
+        res.status === 401 &&
+        /^Bearer\b/.test(headerValue(res, "www-authenticate")) &&
+        bearerError(res) === "",
+    );
+  }
+  const invalid = (res: HttpResponse) =>
+    res.status === 401 && (mode === "split" || bearerError(res) === "invalid_token");
+  const expectation = mode === "split" ? "401" : '401 error="invalid_token"';
+  await attempt(
+    `GET /user with a tampered signature answers ${expectation}`,
+    () => withToken(client, tamperedSignature(tokens.read)).request({ path: "/user?limit=1" }),
+    invalid,
+  );
+  await attempt(
+    `GET /user with an unsigned token (alg none) answers ${expectation}`,
+    () => withToken(client, unsignedCopy(tokens.read)).request({ path: "/user?limit=1" }),
+    invalid,
+  );
+  // Reaches the API in both modes (the token is valid): the scope decides.
+  await attempt(
+    'POST /user with the users:read token answers 403 error="insufficient_scope"',
+    () =>
+      withToken(client, tokens.read).request({
+        method: "POST",
+        path: "/user",
+        body: { username: uniqueUsername(), firstname: "Read", lastname: "Only" },
+      }),
+    (res) => res.status === 403 && bearerError(res) === "insufficient_scope",
+  );
+}
 
 async function crudRoundTrip(client: HttpClient, record: Record_): Promise<void> {
   const username = uniqueUsername();

@@ -5,6 +5,7 @@
 import { runSmoke } from "./checks.js";
 import { createHttpClient } from "./http-client.js";
 import { parseSmokeArgs, USAGE, UsageError } from "./options.js";
+import { mintTokens, type SmokeTokens, TokenSetupError, tokensFromEnv } from "./tokens.js";
 
 async function main(): Promise<number> {
   let options: ReturnType<typeof parseSmokeArgs>;
@@ -18,6 +19,17 @@ async function main(): Promise<number> {
   if ("help" in options) {
     console.log(USAGE);
     return 0;
+  }
+  let tokens: SmokeTokens | undefined;
+  try {
+    tokens =
+      options.keyDir === undefined
+        ? tokensFromEnv(process.env)
+        : await mintTokens(options.keyDir, { issuer: options.issuer, audience: options.audience });
+  } catch (error) {
+    if (!(error instanceof TokenSetupError)) throw error;
+    console.error(`smoke: ${error.message}`);
+    return 2;
   }
 
   console.log(
@@ -33,6 +45,7 @@ async function main(): Promise<number> {
       client,
       report: (r) => console.log(`${r.ok ? "PASS" : "FAIL"}  ${r.name}\n      ${r.detail}`),
       note: (line) => console.log(`smoke: ${line}`),
+      tokens,
     });
     const failed = results.filter((r) => !r.ok);
     if (failed.length === 0 && results.length > 0) {

@@ -96,10 +96,25 @@ case "$args" in
 esac`,
   npm: `
 case "$*" in
-  "run --silent synth")
-    echo "synth-env USERAPI_OUTDIR=$USERAPI_OUTDIR USERAPI_IMAGE=$USERAPI_IMAGE USERAPI_TAG=$USERAPI_TAG USERAPI_IMAGE_PULL_POLICY=$USERAPI_IMAGE_PULL_POLICY USERAPI_V1_WEIGHT=$USERAPI_V1_WEIGHT USERAPI_V2_WEIGHT=$USERAPI_V2_WEIGHT" >> "$FAKE_LOG"
+  "run synth")
+    echo "synth-env USERAPI_OUTDIR=$USERAPI_OUTDIR USERAPI_IMAGE=$USERAPI_IMAGE USERAPI_TAG=$USERAPI_TAG USERAPI_IMAGE_PULL_POLICY=$USERAPI_IMAGE_PULL_POLICY USERAPI_V1_WEIGHT=$USERAPI_V1_WEIGHT USERAPI_V2_WEIGHT=$USERAPI_V2_WEIGHT AUTH_JWKS_FILE=\${AUTH_JWKS_FILE:-} AUTH_ISSUER=\${AUTH_ISSUER:-} AUTH_AUDIENCE=\${AUTH_AUDIENCE:-}" >> "$FAKE_LOG"
+    [ -f "\${AUTH_JWKS_FILE:-/nonexistent}" ] || { echo "AUTH_JWKS_FILE: cannot read" >&2; exit 1; }
     printf 'apiVersion: v1\\nkind: Namespace\\nmetadata: {name: userapi}\\n' > "$USERAPI_OUTDIR/00-namespace.k8s.yaml" ;;
-  "run smoke "*) exit "\${FAKE_SMOKE_EXIT:-0}" ;;
+  "run -s token -- "*)
+    # Like the token tool: the key is created on first use in --key-dir; prints a token.
+    dir=""; prev=""; scopes=""
+    for a in "$@"; do
+      [ "$prev" = "--key-dir" ] && dir="$a"
+      [ "$prev" = "--scope" ] && scopes="$scopes+$a"
+      prev="$a"
+    done
+    [ -n "\${FAKE_TOKEN_EXIT:-}" ] && { echo "token: failed" >&2; exit "$FAKE_TOKEN_EXIT"; }
+    mkdir -p "$dir"
+    [ -f "$dir/private.jwk.json" ] || { echo '{"kty":"EC"}' > "$dir/private.jwk.json"; echo '{"keys":[]}' > "$dir/jwks.json"; echo "key-created $dir" >> "$FAKE_LOG"; }
+    echo "fake.\${scopes#+}.sig" ;;
+  "run smoke "*)
+    echo "smoke-env SMOKE_WRITE_TOKEN=\${SMOKE_WRITE_TOKEN:-} SMOKE_READ_TOKEN=\${SMOKE_READ_TOKEN:-}" >> "$FAKE_LOG"
+    exit "\${FAKE_SMOKE_EXIT:-0}" ;;
 esac`,
   sysctl: `
 case "$1" in
@@ -124,6 +139,8 @@ case "$1" in -s) echo "\${FAKE_UNAME:-Linux}" ;; -m) echo x86_64 ;; esac`,
 export interface FakeTools {
   readonly bin: string;
   readonly log: string;
+  /** The cluster's key folder (AUTH_KEY_DIR), in a temp folder; normalized to .auth/kind-userapi. */
+  readonly authKeyDir: string;
   readonly env: Record<string, string>;
   /** The recorded calls, one `tool arg...` line each. */
   calls(): string[];
@@ -148,18 +165,27 @@ export function fakeTools(temp: (prefix: string) => string): FakeTools {
     readFileSync(log, "utf8")
       .split("\n")
       .filter((line) => line !== "");
+  // Never the repository's own .auth/: a folder of the test's, shown as the default.
+  const authKeyDir = join(temp("auth"), "kind-userapi");
   return {
     bin,
     log,
+    authKeyDir,
     env: {
       FAKE_LOG: log,
       TOOLS_DIR: temp("tools"),
       HOME,
       PATH: `${bin}:/usr/local/bin:/usr/bin:/bin`,
+      AUTH_KEY_DIR: authKeyDir,
     },
     calls,
     normalizedCalls: () =>
-      calls().map((c) => c.replace(/ --context kind-\S+/, "").replaceAll(`${ROOT}/`, "")),
+      calls().map((c) =>
+        c
+          .replace(/ --context kind-\S+/, "")
+          .replaceAll(authKeyDir, ".auth/kind-userapi")
+          .replaceAll(`${ROOT}/`, ""),
+      ),
   };
 }
 
@@ -236,13 +262,18 @@ const TOOLS_COMPARED = new Set(["docker", "kind", "kubectl", "istioctl", "sudo",
 
 /**
  * The tool command a README line runs, as the fakes record it: comments
- * dropped, the body of a bounded retry loop, the last stage of a pipeline.
- * Undefined for lines that run none of the recorded tools (eval, curl).
+ * dropped, the body of a bounded retry loop, the command inside
+ * `[export] VAR="$(...)"`, without leading `VAR=value` assignments or a
+ * trailing `>/dev/null`, the last stage of a pipeline. Undefined for lines
+ * that run none of the recorded tools (eval, curl).
  */
 export function commandOf(line: string): string | undefined {
   let command = line.replace(/\s+#\s.*$/, "").trim();
   const loop = /^for .*?; do (.+?) >\/dev\/null 2>&1 && break; sleep \d+; done$/.exec(command);
   if (loop?.[1]) command = loop[1];
+  const captured = /^(?:export )?[A-Z_]+="?\$\((.+)\)"?$/.exec(command);
+  if (captured?.[1]) command = captured[1];
+  command = command.replace(/^(?:[A-Z_]+=\S+ )+/, "").replace(/ >\/dev\/null$/, "");
   const stages = command.split(" | ");
   command = stages.at(-1)?.trim() ?? command;
   return TOOLS_COMPARED.has(command.split(" ")[0] ?? "") ? command : undefined;
