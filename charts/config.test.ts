@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import pkg from "../package.json" with { type: "json" };
-import { CHART_ENV, ChartConfigError, DEFAULTS, loadChartConfig } from "./config.js";
+import { CHART_ENV, ChartConfigError, DEFAULTS, loadChartConfig, trackImage } from "./config.js";
 
 function errorOf(env: Record<string, string>): ChartConfigError {
   try {
@@ -78,7 +78,7 @@ describe("loadChartConfig", () => {
   });
 
   it("lists a variable for every config field it can set", () => {
-    expect(Object.keys(CHART_ENV)).toHaveLength(21);
+    expect(Object.keys(CHART_ENV)).toHaveLength(25);
     expect(Object.keys(CHART_ENV).every((name) => name.startsWith("USERAPI_"))).toBe(true);
   });
 
@@ -96,6 +96,44 @@ describe("loadChartConfig", () => {
 
   it("treats an empty storage class as the cluster default", () => {
     expect(loadChartConfig({ USERAPI_REDIS_STORAGE_CLASS: "" }).redis.storageClass).toBeUndefined();
+  });
+});
+
+describe("per-track images (USERAPI_V1_*/USERAPI_V2_*)", () => {
+  it("run the shared image on both tracks by default", () => {
+    const config = loadChartConfig({});
+    expect(trackImage(config, "v1")).toBe(`userapi:${pkg.version}`);
+    expect(trackImage(config, "v2")).toBe(`userapi:${pkg.version}`);
+  });
+
+  it("follow USERAPI_IMAGE/USERAPI_TAG when a track sets nothing of its own", () => {
+    const config = loadChartConfig({ USERAPI_IMAGE: "ghcr.io/acme/userapi", USERAPI_TAG: "2.0.0" });
+    expect(trackImage(config, "v1")).toBe("ghcr.io/acme/userapi:2.0.0");
+    expect(trackImage(config, "v2")).toBe("ghcr.io/acme/userapi:2.0.0");
+  });
+
+  it("let each track set its repository and tag separately", () => {
+    const config = loadChartConfig({
+      USERAPI_TAG: "1.0.0",
+      USERAPI_V2_TAG: "1.1.0",
+      USERAPI_V1_IMAGE: "registry.local:5000/userapi",
+    });
+    expect(trackImage(config, "v1")).toBe("registry.local:5000/userapi:1.0.0");
+    expect(trackImage(config, "v2")).toBe("userapi:1.1.0");
+    expect(config.tracks.v2).toEqual({ image: undefined, tag: "1.1.0" });
+  });
+
+  it.each([
+    ["USERAPI_V2_TAG", "latest", /not latest \(got "latest"\)/],
+    ["USERAPI_V2_TAG", "", /image tag/],
+    ["USERAPI_V1_TAG", "1.0 beta", /image tag/],
+    ["USERAPI_V1_IMAGE", "userapi:1.0.0", /without tag.*\(got "userapi:1\.0\.0"\)/],
+    ["USERAPI_V2_IMAGE", "", /image repository/],
+  ])("reject %s=%j, naming the variable", (variable, value, message) => {
+    const error = errorOf({ [variable]: value });
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]?.field).toBe(variable);
+    expect(error.problems[0]?.message).toMatch(message);
   });
 });
 
