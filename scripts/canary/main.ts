@@ -1,0 +1,107 @@
+/**
+ * `npm run canary`: the rollout driver's entry, the only canary file that
+ * reads the environment, handles signals, writes files and exits.
+ */
+import { writeFileSync } from "node:fs";
+import { setTimeout as delay } from "node:timers/promises";
+import { type LoadGenerator, startLoad } from "./load.js";
+import { measureTracks } from "./measure.js";
+import { type CanaryOptions, EXIT, parseCanaryArgs, USAGE, UsageError } from "./options.js";
+import { prometheusClient } from "./prometheus.js";
+import { runRollout } from "./rollout.js";
+import { routerSplitter, type TrafficSplitter } from "./splitter.js";
+
+async function splitterFor(options: CanaryOptions): Promise<TrafficSplitter> {
+  if (options.splitter === "router") return routerSplitter(options.routerUrl ?? "");
+  // Loaded only here: the chart code (cdk8s) is not needed for the router.
+  const { kubernetesSplitter } = await import("./kubernetes-splitter.js");
+  return kubernetesSplitter({ env: process.env, context: options.kubeContext });
+}
+
+async function main(): Promise<number> {
+  let options: CanaryOptions;
+  try {
+    const parsed = parseCanaryArgs(process.argv.slice(2), process.env);
+    if ("help" in parsed) {
+      console.log(USAGE);
+      return 0;
+    }
+    options = parsed;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`${error.message}\n(see npm run canary -- --help)`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+
+  const controller = new AbortController();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => controller.abort());
+  }
+  const prometheus = prometheusClient(options.prometheusUrl, options.queryTimeout);
+  const splitter = await splitterFor(options);
+  let load: LoadGenerator | undefined;
+  if (options.load && options.baseUrl !== undefined) {
+    load = startLoad({ baseUrl: options.baseUrl, rate: options.rate, token: options.token });
+    console.log(
+      `load: ${options.rate} req/s to ${options.baseUrl}${options.token ? " (bearer token)" : " (no token)"}, ${(2 * options.scrapeInterval) / 1000} s ahead of the first step`,
+    );
+    // Two scrapes before the first window: series that the traffic creates
+    // exist by then, and increase() has a baseline for them.
+    await delay(2 * options.scrapeInterval, undefined, { signal: controller.signal }).catch(
+      () => undefined,
+    );
+  }
+  console.log(
+    `canary: steps ${options.steps.join(",")} % to v2, ${options.interval / 1000} s per analysis, metrics ${options.sources.join("+")} from ${options.prometheusUrl}, traffic via ${splitter.description}`,
+  );
+  const log = await runRollout(
+    {
+      steps: options.steps,
+      intervalMs: options.interval,
+      settleMs: options.scrapeInterval + 500,
+      maxInconclusive: options.maxInconclusive,
+      bounds: {
+        minRequests: options.minRequests,
+        minSuccess: options.minSuccess,
+        maxP99Seconds: options.maxP99 / 1000,
+        maxSuccessDrop: options.maxSuccessDrop,
+        maxP99Ratio: options.maxP99Ratio,
+        p99SlackSeconds: options.p99Slack / 1000,
+      },
+    },
+    {
+      splitter,
+      measure: (windowMs, endMs) =>
+        measureTracks(prometheus, options.sources, options.namespace, windowMs, endMs),
+      now: () => Date.now(),
+      sleep: (ms, signal) => delay(ms, undefined, { signal }),
+      print: (line) => console.log(line),
+      signal: controller.signal,
+    },
+  );
+  const loadSummary = await load?.stop();
+  if (loadSummary)
+    console.log(
+      `load: sent ${loadSummary.sent}, answers ${JSON.stringify(loadSummary.statuses)}, by version ${JSON.stringify(loadSummary.versions)}`,
+    );
+  console.log(`outcome: ${log.outcome} (exit ${log.exitCode}): ${log.reason}`);
+  if (options.log !== undefined) {
+    const { token: _token, ...shown } = options;
+    writeFileSync(
+      options.log,
+      `${JSON.stringify({ ...log, options: shown, load: loadSummary ?? null }, null, 2)}\n`,
+    );
+    console.log(`decision log: ${options.log}`);
+  }
+  return log.exitCode;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`canary: ${(error as Error).stack ?? String(error)}`);
+    process.exit(EXIT.analysisFailed);
+  },
+);
