@@ -8,7 +8,6 @@
  * and is judged by its exit code, its output, its decision log and the
  * weights the router was left with.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,7 +21,8 @@ import {
 import { toYaml } from "../charts/monitoring/render.js";
 import type { DecisionLog } from "../scripts/canary/rollout.js";
 import { startRouter, type WeightedRouter } from "../scripts/canary/router.js";
-import { type ApiProcess, REPO_ROOT, startApi, waitForStatus } from "./support/api-process.js";
+import { type ApiProcess, startApi, waitForStatus } from "./support/api-process.js";
+import { runCanary, runningCanaries } from "./support/canary-process.js";
 import { type PrometheusProcess, startPrometheus } from "./support/prometheus-process.js";
 import { freePort, type RedisServer, startRedisServer } from "./support/redis-server.js";
 
@@ -42,7 +42,6 @@ describe("npm run canary against a real Prometheus, two API processes and the lo
   let router: WeightedRouter | undefined;
   let prometheus: PrometheusProcess | undefined;
   const dir = mkdtempSync(join(tmpdir(), "userapi-canary-"));
-  const children = new Set<ChildProcess>();
 
   /** Runs the driver; `onLine` sees each stdout line as it comes. */
   async function canary(
@@ -52,13 +51,8 @@ describe("npm run canary against a real Prometheus, two API processes and the lo
   ): Promise<CanaryRun> {
     if (router === undefined || prometheus === undefined) throw new Error("stack not running");
     const logPath = join(dir, `${name}.json`);
-    const started = performance.now();
-    const child = spawn(
-      process.execPath,
+    const { code, stdout, stderr, elapsedMs } = await runCanary(
       [
-        "--import",
-        "tsx",
-        "scripts/canary/main.ts",
         "--splitter",
         "router",
         "--router-url",
@@ -84,28 +78,8 @@ describe("npm run canary against a real Prometheus, two API processes and the lo
         logPath,
         ...args,
       ],
-      {
-        cwd: REPO_ROOT,
-        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
+      onLine,
     );
-    children.add(child);
-    let stdout = "";
-    let stderr = "";
-    let partial = "";
-    child.stdout?.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const lines = (partial + chunk.toString()).split("\n");
-      partial = lines.pop() ?? "";
-      for (const line of lines) onLine?.(line);
-    });
-    child.stderr?.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-    children.delete(child);
-    const elapsedMs = Math.round(performance.now() - started);
     console.warn(`canary-live ${name}: exit ${code} after ${elapsedMs} ms\n${stdout}${stderr}`);
     return { code, stdout, stderr, log: JSON.parse(readFileSync(logPath, "utf8")), elapsedMs };
   }
@@ -173,7 +147,7 @@ describe("npm run canary against a real Prometheus, two API processes and the lo
   }, 90_000);
 
   afterAll(async () => {
-    for (const child of children) child.kill("SIGKILL");
+    for (const child of runningCanaries) child.kill("SIGKILL");
     await Promise.allSettled([
       prometheus?.stop(),
       router?.stop(),

@@ -28,8 +28,6 @@ import { z } from "zod";
 import type { Track } from "./analysis.js";
 import type { TrackWeights } from "./splitter.js";
 
-const TRACKS: readonly Track[] = ["v1", "v2"];
-
 /** Istio's default request-duration buckets (milliseconds). */
 const ISTIO_BUCKETS = [
   0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000,

@@ -93,13 +93,29 @@ case "$args" in
   *" get service istio-ingressgateway -o jsonpath="*) printf '%s' "\${FAKE_GATEWAY_NODE_PORT:-30080}" ;;
   *" get pods -o name "*) echo "pod/userapi-v1-abc" ;;
   *" port-forward "*) echo "$$" >> "$FAKE_LOG.forwards"; echo "Forwarding from 127.0.0.1 -> 80"; exec sleep 300 ;;
+  *" get virtualservice userapi-ingress "*) cat "$FAKE_LOG.subsets" 2>/dev/null || printf v1 ;;
 esac`,
   npm: `
 case "$*" in
   "run --silent synth")
     echo "synth-env USERAPI_OUTDIR=$USERAPI_OUTDIR USERAPI_IMAGE=$USERAPI_IMAGE USERAPI_TAG=$USERAPI_TAG USERAPI_IMAGE_PULL_POLICY=$USERAPI_IMAGE_PULL_POLICY USERAPI_V1_WEIGHT=$USERAPI_V1_WEIGHT USERAPI_V2_WEIGHT=$USERAPI_V2_WEIGHT" >> "$FAKE_LOG"
-    printf 'apiVersion: v1\\nkind: Namespace\\nmetadata: {name: userapi}\\n' > "$USERAPI_OUTDIR/00-namespace.k8s.yaml" ;;
+    printf 'apiVersion: v1\\nkind: Namespace\\nmetadata: {name: userapi}\\n' > "$USERAPI_OUTDIR/00-namespace.k8s.yaml"
+    echo "synth-tracks USERAPI_V1_TAG=\${USERAPI_V1_TAG:-} USERAPI_V2_TAG=\${USERAPI_V2_TAG:-}" >> "$FAKE_LOG"
+    # The split the synthesized VirtualService routes to, as the fake kubectl reports it once applied.
+    if [ "$USERAPI_V2_WEIGHT" = 0 ]; then printf v1 > "$FAKE_LOG.subsets"; fi ;;
   "run smoke "*) exit "\${FAKE_SMOKE_EXIT:-0}" ;;
+  "run -s token "*) printf '%s\\n' "\${FAKE_TOKEN-fake.jwt.token}" ;;
+  "run -s canary "*)
+    # A rollout: its log (named by --log) says how it ended, and the split is left where it would be.
+    echo "canary-env USERAPI_TOKEN=$USERAPI_TOKEN" >> "$FAKE_LOG"
+    log=""; prev=""; for a in "$@"; do [ "$prev" = "--log" ] && log="$a"; prev="$a"; done
+    case "$log" in
+      *rollback.json) set -- \${FAKE_CANARY_ROLLBACK:-rolled-back 1 v1} ;;
+      *) set -- \${FAKE_CANARY_PROMOTION:-promoted 0 v2} ;;
+    esac
+    printf '{"outcome":"%s","steps":[{"tracks":{"v2":{"sources":{"mesh":{"errors":%s}}}}}]}' "$1" "\${FAKE_CANARY_MESH_ERRORS:-12}" > "$log"
+    printf '%s' "$3" > "$FAKE_LOG.subsets"
+    exit "$2" ;;
 esac`,
   sysctl: `
 case "$1" in
