@@ -42,9 +42,10 @@ export function kubectl(
   args: readonly string[],
   input: string,
   timeoutMs = 60_000,
+  binary = "kubectl",
 ): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn("kubectl", [...args], { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(binary, [...args], { stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
