@@ -182,6 +182,21 @@ describe("npm run canary against a real Prometheus, two API processes and the lo
     expect(run.stdout).toContain("outcome: promoted (exit 0)");
   }, 60_000);
 
+  it("--rollback puts all traffic back on v1 at once (the manual rollback)", async () => {
+    if (router === undefined) throw new Error("router not running");
+    router.setWeights({ v1: 0, v2: 100 });
+    const run = await runCanary([
+      "--splitter",
+      "router",
+      "--router-url",
+      router.adminUrl,
+      "--rollback",
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("weights set to v1 100 / v2 0 via router at");
+    expect(router.weights()).toEqual({ v1: 100, v2: 0 });
+  }, 30_000);
+
   it("rolls back a v2 whose proxy aborts half its requests with 503, within one step", async () => {
     if (router === undefined) throw new Error("router not running");
     router.setWeights({ v1: 100, v2: 0 });

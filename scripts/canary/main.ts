@@ -2,14 +2,15 @@
  * `npm run canary`: the rollout driver's entry, the only canary file that
  * reads the environment, handles signals, writes files and exits.
  */
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { type LoadGenerator, startLoad } from "./load.js";
 import { measureTracks } from "./measure.js";
 import { type CanaryOptions, EXIT, parseCanaryArgs, USAGE, UsageError } from "./options.js";
 import { prometheusClient } from "./prometheus.js";
 import { runRollout } from "./rollout.js";
-import { routerSplitter, type TrafficSplitter } from "./splitter.js";
+import { ALL_ON_V1, routerSplitter, type TrafficSplitter } from "./splitter.js";
 
 async function splitterFor(options: CanaryOptions): Promise<TrafficSplitter> {
   if (options.splitter === "router") return routerSplitter(options.routerUrl ?? "");
@@ -33,6 +34,18 @@ async function main(): Promise<number> {
       return EXIT.usage;
     }
     throw error;
+  }
+
+  if (options.rollback) {
+    const splitter = await splitterFor(options);
+    try {
+      await splitter.setWeights(ALL_ON_V1);
+      console.log(`weights set to v1 100 / v2 0 via ${splitter.description}`);
+      return 0;
+    } catch (error) {
+      console.error(`rollback failed: ${(error as Error).message}`);
+      return 1;
+    }
   }
 
   const controller = new AbortController();
@@ -89,11 +102,17 @@ async function main(): Promise<number> {
   console.log(`outcome: ${log.outcome} (exit ${log.exitCode}): ${log.reason}`);
   if (options.log !== undefined) {
     const { token: _token, ...shown } = options;
-    writeFileSync(
-      options.log,
-      `${JSON.stringify({ ...log, options: shown, load: loadSummary ?? null }, null, 2)}\n`,
-    );
-    console.log(`decision log: ${options.log}`);
+    try {
+      mkdirSync(dirname(options.log), { recursive: true });
+      writeFileSync(
+        options.log,
+        `${JSON.stringify({ ...log, options: shown, load: loadSummary ?? null }, null, 2)}\n`,
+      );
+      console.log(`decision log: ${options.log}`);
+    } catch (error) {
+      // The traffic is already where the outcome says; only the file is missing.
+      console.error(`could not write the decision log ${options.log}: ${(error as Error).message}`);
+    }
   }
   return log.exitCode;
 }

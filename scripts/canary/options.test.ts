@@ -38,6 +38,7 @@ describe("parseCanaryArgs", () => {
       namespace: "userapi",
       log: undefined,
       load: false,
+      rollback: false,
       baseUrl: undefined,
       rate: 20,
       token: undefined,
@@ -149,6 +150,10 @@ describe("parseCanaryArgs", () => {
     [["--splitter", "flagger"], /^--splitter: must be kubernetes or router$/],
     [["--splitter", "router"], /^--router-url: is required with --splitter router$/],
     [["--load"], /^--base-url: is required with --load/],
+    [
+      ["--rollback", "--load", "--base-url", "http://x"],
+      /^--rollback: cannot be combined with --load$/,
+    ],
     [["--prometheus-url", "prom:9090"], /^--prometheus-url: must be an http\(s\) URL/],
     [["--token", ""], /^--token: must not be empty/],
     [["--namespace", "Bad_NS"], /^--namespace: must be a namespace name$/],

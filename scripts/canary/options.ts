@@ -148,6 +148,7 @@ const OptionsSchema = z
       .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: "must be a namespace name" }),
     log: z.string().min(1, { error: "must be a file path" }).optional(),
     load: z.boolean(),
+    rollback: z.boolean(),
     baseUrl: url("http://127.0.0.1:30080").optional(),
     rate: integer(1, 1000),
     token: z
@@ -171,6 +172,13 @@ const OptionsSchema = z
         code: "custom",
         path: ["routerUrl"],
         message: "is required with --splitter router",
+      });
+    }
+    if (o.rollback && o.load) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["rollback"],
+        message: "cannot be combined with --load",
       });
     }
     if (o.load && o.baseUrl === undefined) {
@@ -223,6 +231,9 @@ Traffic
   --base-url URL           where --load sends it (e.g. the ingress gateway)
   --rate N                 requests per second of --load (default ${DEFAULTS.rate})
   --token JWT              bearer token for --load (default env USERAPI_TOKEN; none: no header)
+Manual rollback
+  --rollback               only put all traffic back on v1 (weights 100/0) through
+                           the splitter, and exit 0 (1 if that failed)
 Output
   --log FILE               write the decision log (JSON) there
   --help                   show this text
@@ -255,9 +266,11 @@ const FLAG_TO_FIELD: Readonly<Record<string, keyof z.input<typeof OptionsSchema>
   token: "token",
   "query-timeout": "queryTimeout",
 };
-const FIELD_TO_FLAG: Readonly<Record<string, string>> = Object.fromEntries(
-  Object.entries(FLAG_TO_FIELD).map(([flag, field]) => [field, `--${flag}`]),
-);
+const FIELD_TO_FLAG: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(Object.entries(FLAG_TO_FIELD).map(([flag, field]) => [field, `--${flag}`])),
+  load: "--load",
+  rollback: "--rollback",
+};
 
 /** `{ help: true }` for --help; otherwise the validated options. */
 export function parseCanaryArgs(
@@ -273,6 +286,7 @@ export function parseCanaryArgs(
       options: {
         ...Object.fromEntries(Object.keys(FLAG_TO_FIELD).map((f) => [f, { type: "string" }])),
         load: { type: "boolean" },
+        rollback: { type: "boolean" },
         help: { type: "boolean" },
       } as Record<string, { type: "string" | "boolean" }>,
     });
@@ -281,7 +295,10 @@ export function parseCanaryArgs(
     throw new UsageError((error as Error).message.split("\n")[0] ?? "bad arguments");
   }
   if (values.help === true) return { help: true };
-  const candidate: Record<string, unknown> = { load: values.load === true };
+  const candidate: Record<string, unknown> = {
+    load: values.load === true,
+    rollback: values.rollback === true,
+  };
   for (const [flag, field] of Object.entries(FLAG_TO_FIELD)) {
     const value = values[flag];
     const fallback =
