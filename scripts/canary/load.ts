@@ -29,6 +29,45 @@ export interface LoadGenerator {
   stop(): Promise<LoadSummary>;
 }
 
+const bearer = (token: string | undefined): Record<string, string> =>
+  token === undefined ? {} : { authorization: `Bearer ${token}` };
+
+/**
+ * Checks, before any weight moves, that the load will be real user traffic:
+ * `GET /user?limit=1` must answer 200 within `waitMs`. A 401 or 403 (no or a
+ * bad token through the mesh) would otherwise count as success, since only
+ * 5xx are errors, and a rollout judged on refusals proves nothing.
+ */
+export async function preflight(
+  options: LoadOptions,
+  waitMs: number,
+): Promise<{ readonly ok: true } | { readonly ok: false; readonly reason: string }> {
+  const deadline = performance.now() + waitMs;
+  let reason = "no answer";
+  do {
+    try {
+      const response = await fetch(`${options.baseUrl}/user?limit=1`, {
+        headers: bearer(options.token),
+        signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
+      });
+      await response.arrayBuffer();
+      if (response.status === 200) return { ok: true };
+      reason = `GET /user?limit=1 answered ${response.status}${
+        response.status === 401 || response.status === 403
+          ? options.token === undefined
+            ? " (no token: give --token or USERAPI_TOKEN)"
+            : " (the token is refused)"
+          : ""
+      }`;
+      if (response.status === 401 || response.status === 403) break;
+    } catch (error) {
+      reason = `GET /user?limit=1 failed: ${(error as Error & { cause?: Error }).cause?.message ?? (error as Error).message}`;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  } while (performance.now() < deadline);
+  return { ok: false, reason };
+}
+
 export function startLoad(options: LoadOptions): LoadGenerator {
   const timeoutMs = options.timeoutMs ?? 5000;
   const maxInFlight = Math.max(4, options.rate * 2);
@@ -38,8 +77,7 @@ export function startLoad(options: LoadOptions): LoadGenerator {
   const prefix = `canary${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
   const inFlight = new Set<Promise<void>>();
   let sent = 0;
-  const auth: Record<string, string> =
-    options.token === undefined ? {} : { authorization: `Bearer ${options.token}` };
+  const auth = bearer(options.token);
 
   const request = (n: number): [string, RequestInit] => {
     switch (n % 4) {

@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
-import { type LoadGenerator, startLoad } from "./load.js";
+import { type LoadGenerator, preflight, startLoad } from "./load.js";
 import { measureTracks } from "./measure.js";
 import { type CanaryOptions, EXIT, parseCanaryArgs, USAGE, UsageError } from "./options.js";
 import { prometheusClient } from "./prometheus.js";
@@ -56,7 +56,15 @@ async function main(): Promise<number> {
   const splitter = await splitterFor(options);
   let load: LoadGenerator | undefined;
   if (options.load && options.baseUrl !== undefined) {
-    load = startLoad({ baseUrl: options.baseUrl, rate: options.rate, token: options.token });
+    const target = { baseUrl: options.baseUrl, rate: options.rate, token: options.token };
+    const check = await preflight(target, 30_000);
+    if (!check.ok) {
+      console.error(
+        `--load: ${options.baseUrl} is not serving user requests: ${check.reason}; nothing changed`,
+      );
+      return EXIT.usage;
+    }
+    load = startLoad(target);
     console.log(
       `load: ${options.rate} req/s to ${options.baseUrl}${options.token ? " (bearer token)" : " (no token)"}, ${(2 * options.scrapeInterval) / 1000} s ahead of the first step`,
     );

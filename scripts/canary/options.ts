@@ -12,7 +12,7 @@ export const EXIT = Object.freeze({
   promoted: 0,
   /** v2 was outside the bounds: all traffic is back on v1. */
   rolledBack: 1,
-  /** Bad command line: nothing was changed. */
+  /** Bad command line, or --load's target does not serve user requests: nothing was changed. */
   usage: 2,
   /** Too many inconclusive intervals (too few requests): all traffic is back on v1. */
   inconclusive: 3,
@@ -238,7 +238,8 @@ Output
   --log FILE               write the decision log (JSON) there
   --help                   show this text
 
-Exit codes: 0 promoted, 1 rolled back (v2 outside the bounds), 2 bad usage,
+Exit codes: 0 promoted, 1 rolled back (v2 outside the bounds), 2 bad usage
+(or --load's target does not answer GET /user?limit=1 with 200),
 3 aborted (too many inconclusive intervals), 4 aborted (Prometheus or the weight
 change failed), 5 interrupted, 6 the rollback itself failed (fix the weights by
 hand). Every abort puts all traffic back on v1 first.`;
