@@ -6,7 +6,7 @@
 #     It is loaded into kind and deployed on the v2 track with no traffic
 #     (USERAPI_V2_TAG, weights 100/0), then `npm run canary -- --load` moves
 #     v2 to 100 %. Must exit 0, and the cluster's split must route to v2.
-#  2. Rollback: weights back to 100/0, an Istio fault on the v2 pods only
+#  2. Rollback: weights back to 100/0 (npm run canary -- --rollback), an Istio fault on the v2 pods only
 #     (scripts/kind/canary-v2-fault.yaml: 50 % of v2's requests get 503),
 #     then the same command. Must exit 1 with v2's errors in the decision
 #     log, and the cluster's split must route to v1 again.
@@ -113,8 +113,11 @@ deploy_candidate
 run_canary promotion 0 promoted
 [[ "$(split_subsets)" == "v2" ]] || die "after the promotion the split routes to '$(split_subsets)', not v2 only"
 
-# 2. A faulty candidate is rolled back.
-deploy_candidate
+# 2. A faulty candidate is rolled back. Traffic goes back to v1 first, with the
+# manual rollback command (README); v2 keeps the candidate, now faulted.
+log "All traffic back on v1 (npm run canary -- --rollback)"
+(cd "${ROOT_DIR}" && npm run -s canary -- --rollback --kube-context "${KUBE_CONTEXT}")
+[[ "$(split_subsets)" == "v1" ]] || die "after --rollback the split routes to '$(split_subsets)', not v1 only"
 log "Istio fault on the v2 pods only: ${FAULT_MANIFEST}"
 kc apply -f "${FAULT_MANIFEST}"
 run_canary rollback 1 rolled-back

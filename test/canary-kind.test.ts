@@ -140,11 +140,15 @@ describe("scripts/canary.sh (against the recording fakes)", () => {
       JSON.stringify(order),
     ).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
-    // The candidate is deployed with no traffic before each rollout.
+    // The candidate is deployed once, with no traffic.
     const synths = calls.filter((c) => c.startsWith("synth-env "));
-    expect(synths).toHaveLength(2);
-    for (const synth of synths) expect(synth).toMatch(/USERAPI_V1_WEIGHT=100 USERAPI_V2_WEIGHT=0$/);
-    const canaries = calls.filter((c) => c.startsWith("npm run -s canary "));
+    expect(synths).toHaveLength(1);
+    expect(synths[0]).toMatch(/USERAPI_V1_WEIGHT=100 USERAPI_V2_WEIGHT=0$/);
+    // Between the rollouts, traffic goes back to v1 with the manual rollback.
+    const rollback = at("npm run -s canary -- --rollback --kube-context kind-userapi");
+    expect(rollback).toBeGreaterThan(order[5] ?? 0);
+    expect(rollback).toBeLessThan(order[6] ?? 0);
+    const canaries = calls.filter((c) => c.startsWith("npm run -s canary -- --load"));
     expect(canaries.map((c) => c.split("/").at(-1))).toEqual(["promotion.json", "rollback.json"]);
     // The fault comes after the promotion and before the rollback, and is removed at the end.
     const faultApplied = at(`kubectl apply -f ${FAULT_FILE}`);
@@ -153,6 +157,7 @@ describe("scripts/canary.sh (against the recording fakes)", () => {
     expect(calls.at(-1)).toBe(`kubectl delete -f ${FAULT_FILE} --ignore-not-found`);
     // The token reached the load generator through the environment, never an argument.
     expect(calls.filter((c) => c === "canary-env USERAPI_TOKEN=fake.jwt.token")).toHaveLength(2);
+    expect(calls.filter((c) => c === "canary-env USERAPI_TOKEN=")).toHaveLength(1);
     expect(canaries.some((c) => c.includes("fake.jwt.token"))).toBe(false);
     expect(calls.find((c) => c.startsWith("npm run -s token"))).toMatch(
       /--key-dir \.auth\/kind-userapi --sub canary --scope users:read users:write$/,

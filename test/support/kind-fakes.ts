@@ -1,6 +1,6 @@
 /**
  * Recording fakes for the kind flow's tools (docker, kind, kubectl, istioctl,
- * npm, sysctl, sudo, id, uname, openssl). Each appends its argv to $FAKE_LOG and acts
+ * npm (synth, smoke, token, canary), sysctl, sudo, id, uname, openssl). Each appends its argv to $FAKE_LOG and acts
  * like the real tool where the scripts depend on it; FAKE_* variables switch
  * the behaviour a test needs (a missing Secret, an HPA without metrics, an
  * istioctl that analyzes only "default", ...). Docker, kind, kubectl with a
@@ -107,7 +107,8 @@ case "$*" in
   "run -s token "*) printf '%s\\n' "\${FAKE_TOKEN-fake.jwt.token}" ;;
   "run -s canary "*)
     # A rollout: its log (named by --log) says how it ended, and the split is left where it would be.
-    echo "canary-env USERAPI_TOKEN=$USERAPI_TOKEN" >> "$FAKE_LOG"
+    echo "canary-env USERAPI_TOKEN=\${USERAPI_TOKEN:-}" >> "$FAKE_LOG"
+    case " $* " in *" --rollback "*) printf v1 > "$FAKE_LOG.subsets"; exit 0 ;; esac
     log=""; prev=""; for a in "$@"; do [ "$prev" = "--log" ] && log="$a"; prev="$a"; done
     case "$log" in
       *rollback.json) set -- \${FAKE_CANARY_ROLLBACK:-rolled-back 1 v1} ;;
