@@ -15,8 +15,26 @@ import { ALL_ON_V1, routerSplitter, type TrafficSplitter } from "./splitter.js";
 async function splitterFor(options: CanaryOptions): Promise<TrafficSplitter> {
   if (options.splitter === "router") return routerSplitter(options.routerUrl ?? "");
   // Loaded only here: the chart code (cdk8s) is not needed for the router.
-  const { kubernetesSplitter } = await import("./kubernetes-splitter.js");
+  const { kubernetesSplitter, virtualServiceManifests } = await import("./kubernetes-splitter.js");
+  // The chart settings are checked before anything moves: a bad USERAPI_*
+  // would otherwise fail the first step and then the rollback itself.
+  virtualServiceManifests(process.env, ALL_ON_V1);
   return kubernetesSplitter({ env: process.env, context: options.kubeContext });
+}
+
+/** The splitter, or undefined after printing why the chart settings are refused. */
+async function splitterOrUsage(options: CanaryOptions): Promise<TrafficSplitter | undefined> {
+  try {
+    return await splitterFor(options);
+  } catch (error) {
+    if ((error as Error).name === "ChartConfigError") {
+      console.error(
+        `${(error as Error).message}\n(the chart settings the VirtualService is synthesized with)`,
+      );
+      return undefined;
+    }
+    throw error;
+  }
 }
 
 async function main(): Promise<number> {
@@ -36,8 +54,9 @@ async function main(): Promise<number> {
     throw error;
   }
 
+  const splitter = await splitterOrUsage(options);
+  if (splitter === undefined) return EXIT.usage;
   if (options.rollback) {
-    const splitter = await splitterFor(options);
     try {
       await splitter.setWeights(ALL_ON_V1);
       console.log(`weights set to v1 100 / v2 0 via ${splitter.description}`);
@@ -53,7 +72,6 @@ async function main(): Promise<number> {
     process.once(signal, () => controller.abort());
   }
   const prometheus = prometheusClient(options.prometheusUrl, options.queryTimeout);
-  const splitter = await splitterFor(options);
   let load: LoadGenerator | undefined;
   if (options.load && options.baseUrl !== undefined) {
     const target = { baseUrl: options.baseUrl, rate: options.rate, token: options.token };
