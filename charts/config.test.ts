@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import pkg from "../package.json" with { type: "json" };
-import { CHART_ENV, ChartConfigError, DEFAULTS, loadChartConfig } from "./config.js";
+import { CHART_ENV, ChartConfigError, DEFAULTS, loadChartConfig, trackImage } from "./config.js";
 import placeholder from "./lib/placeholder-jwks.json" with { type: "json" };
 
 function errorOf(env: Record<string, string>): ChartConfigError {
@@ -80,7 +80,7 @@ describe("loadChartConfig", () => {
   });
 
   it("lists a variable for every config field it can set", () => {
-    expect(Object.keys(CHART_ENV)).toHaveLength(23);
+    expect(Object.keys(CHART_ENV)).toHaveLength(27);
     // AUTH_* are the app's own names (SPEC "Authentication"): one value, both walls.
     expect(Object.keys(CHART_ENV).every((name) => /^(USERAPI|AUTH)_/.test(name))).toBe(true);
   });
@@ -99,6 +99,44 @@ describe("loadChartConfig", () => {
 
   it("treats an empty storage class as the cluster default", () => {
     expect(loadChartConfig({ USERAPI_REDIS_STORAGE_CLASS: "" }).redis.storageClass).toBeUndefined();
+  });
+});
+
+describe("per-track images (USERAPI_V1_*/USERAPI_V2_*)", () => {
+  it("run the shared image on both tracks by default", () => {
+    const config = loadChartConfig({});
+    expect(trackImage(config, "v1")).toBe(`userapi:${pkg.version}`);
+    expect(trackImage(config, "v2")).toBe(`userapi:${pkg.version}`);
+  });
+
+  it("follow USERAPI_IMAGE/USERAPI_TAG when a track sets nothing of its own", () => {
+    const config = loadChartConfig({ USERAPI_IMAGE: "ghcr.io/acme/userapi", USERAPI_TAG: "2.0.0" });
+    expect(trackImage(config, "v1")).toBe("ghcr.io/acme/userapi:2.0.0");
+    expect(trackImage(config, "v2")).toBe("ghcr.io/acme/userapi:2.0.0");
+  });
+
+  it("let each track set its repository and tag separately", () => {
+    const config = loadChartConfig({
+      USERAPI_TAG: "1.0.0",
+      USERAPI_V2_TAG: "1.1.0",
+      USERAPI_V1_IMAGE: "registry.local:5000/userapi",
+    });
+    expect(trackImage(config, "v1")).toBe("registry.local:5000/userapi:1.0.0");
+    expect(trackImage(config, "v2")).toBe("userapi:1.1.0");
+    expect(config.tracks.v2).toEqual({ image: undefined, tag: "1.1.0" });
+  });
+
+  it.each([
+    ["USERAPI_V2_TAG", "latest", /not latest \(got "latest"\)/],
+    ["USERAPI_V2_TAG", "", /image tag/],
+    ["USERAPI_V1_TAG", "1.0 beta", /image tag/],
+    ["USERAPI_V1_IMAGE", "userapi:1.0.0", /without tag.*\(got "userapi:1\.0\.0"\)/],
+    ["USERAPI_V2_IMAGE", "", /image repository/],
+  ])("reject %s=%j, naming the variable", (variable, value, message) => {
+    const error = errorOf({ [variable]: value });
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]?.field).toBe(variable);
+    expect(error.problems[0]?.message).toMatch(message);
   });
 });
 

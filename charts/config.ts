@@ -86,6 +86,24 @@ const AuthSchema = z.object({
   }),
 });
 
+/** Image tag: Docker's grammar, and a version rather than `latest`. */
+const imageTag = z
+  .string()
+  .regex(TAG, { error: "must be an image tag (letters, digits, '_', '.', '-')" })
+  .refine((tag) => tag !== "latest", { error: "must be a version, not latest" });
+
+const imageRepository = z.string().regex(REPOSITORY, {
+  error: "must be an image repository without tag, e.g. userapi or ghcr.io/acme/userapi",
+});
+
+// --- Per-track images (canary releases): each track may run its own build. ---
+/** One track's image; an unset field falls back to the shared `image`/`tag`. */
+const TrackImageSchema = z.object({
+  image: imageRepository.optional(),
+  tag: imageTag.optional(),
+});
+// --- end per-track images ---
+
 const weight = z
   .int({ error: "must be an integer from 0 to 100" })
   .min(0, { error: "must be an integer from 0 to 100" })
@@ -94,13 +112,8 @@ const weight = z
 /** Schema of the whole chart configuration (typed values, not env strings). */
 export const ChartConfigSchema = z
   .object({
-    image: z.string().regex(REPOSITORY, {
-      error: "must be an image repository without tag, e.g. userapi or ghcr.io/acme/userapi",
-    }),
-    tag: z
-      .string()
-      .regex(TAG, { error: "must be an image tag (letters, digits, '_', '.', '-')" })
-      .refine((tag) => tag !== "latest", { error: "must be a version, not latest" }),
+    image: imageRepository,
+    tag: imageTag,
     imagePullPolicy: z.enum(PULL_POLICIES, { error: `must be one of ${PULL_POLICIES.join(", ")}` }),
     replicas: z
       .int({ error: "must be an integer from 1 to 50" })
@@ -111,6 +124,7 @@ export const ChartConfigSchema = z
       .min(1, { error: "must be an integer from 1 to 100" })
       .max(100, { error: "must be an integer from 1 to 100" }),
     weights: z.object({ v1: weight, v2: weight }),
+    tracks: z.object({ v1: TrackImageSchema, v2: TrackImageSchema }),
     hosts: z
       .array(z.string().regex(HOST, { error: "must be *, a DNS name or *.domain" }))
       .min(1, { error: "must list at least one host" }),
@@ -172,6 +186,8 @@ export const DEFAULTS: ChartConfig = Object.freeze({
   replicas: 2,
   maxReplicas: 6,
   weights: { v1: 25, v2: 75 },
+  // Both tracks run the shared image unless USERAPI_V1_*/USERAPI_V2_* say otherwise.
+  tracks: { v1: { image: undefined, tag: undefined }, v2: { image: undefined, tag: undefined } },
   hosts: ["*"],
   logLevel: "info",
   apiResources: {
@@ -231,6 +247,10 @@ export const CHART_ENV: Readonly<Record<string, EnvField>> = Object.freeze({
   USERAPI_MAX_REPLICAS: { path: "maxReplicas", parse: integer },
   USERAPI_V1_WEIGHT: { path: "weights.v1", parse: integer },
   USERAPI_V2_WEIGHT: { path: "weights.v2", parse: integer },
+  USERAPI_V1_IMAGE: { path: "tracks.v1.image", parse: text },
+  USERAPI_V1_TAG: { path: "tracks.v1.tag", parse: text },
+  USERAPI_V2_IMAGE: { path: "tracks.v2.image", parse: text },
+  USERAPI_V2_TAG: { path: "tracks.v2.tag", parse: text },
   USERAPI_HOSTS: { path: "hosts", parse: list },
   USERAPI_LOG_LEVEL: { path: "logLevel", parse: text },
   USERAPI_CPU_REQUEST: { path: "apiResources.cpuRequest", parse: text },
@@ -262,6 +282,16 @@ const NO_FILES: ConfigFiles = {
     throw new Error("no file reader given to loadChartConfig");
   },
 };
+
+/**
+ * The image reference (`repository:tag`) one track runs: its own
+ * USERAPI_V<n>_IMAGE/USERAPI_V<n>_TAG where set, else the shared
+ * USERAPI_IMAGE/USERAPI_TAG, so a canary can run a new build on v2 alone.
+ */
+export function trackImage(config: ChartConfig, track: keyof ChartConfig["tracks"]): string {
+  const own = config.tracks[track];
+  return `${own.image ?? config.image}:${own.tag ?? config.tag}`;
+}
 
 /** Thrown by `loadChartConfig`; one line per invalid field, each naming its variable. */
 export class ChartConfigError extends Error {

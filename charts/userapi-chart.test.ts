@@ -44,6 +44,15 @@ describe("UserapiChart", () => {
     );
   });
 
+  it("runs each track's own image when USERAPI_V1_*/USERAPI_V2_* are set (canary)", () => {
+    const config = loadChartConfig({ USERAPI_TAG: "1.0.0", USERAPI_V2_TAG: "1.1.0" });
+    const other = Testing.synth(new UserapiChart(Testing.app(), "u", { config }));
+    const image = (name: string) =>
+      findManifest<any>(other, "Deployment", name).spec.template.spec.containers[0].image;
+    expect(image("userapi-v1")).toBe("userapi:1.0.0");
+    expect(image("userapi-v2")).toBe("userapi:1.1.0");
+  });
+
   it("matches the snapshot of the whole chart", () => {
     expect(docs).toMatchSnapshot();
   });

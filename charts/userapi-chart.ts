@@ -3,7 +3,7 @@ import type { Construct } from "constructs";
 import { ApiAuthentication } from "./api-authentication.js";
 import { ApiService } from "./api-service.js";
 import { ApiTrack } from "./api-track.js";
-import type { ChartConfig } from "./config.js";
+import { type ChartConfig, trackImage } from "./config.js";
 import { NAMESPACE, TRACKS, type Track } from "./lib/labels.js";
 import { MeshSecurity } from "./mesh-security.js";
 import { NetworkPolicies } from "./network-policies.js";
@@ -63,7 +63,7 @@ export class UserapiChart extends Chart {
     for (const track of TRACKS) {
       tracks[track] = new ApiTrack(this, `Track-${track}`, {
         track,
-        image: `${config.image}:${config.tag}`,
+        image: trackImage(config, track),
         imagePullPolicy: config.imagePullPolicy,
         serviceAccount: this.api.serviceAccount,
         minReplicas: config.replicas,

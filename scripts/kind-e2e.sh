@@ -3,7 +3,7 @@
 # sequence and of the CI kind job (.github/workflows/ci.yaml calls the same
 # scripts, one step each): build the image, pin the tools, create the cluster,
 # install metrics-server, load the image, install Istio, deploy, analyze,
-# smoke-test, delete the cluster.
+# smoke-test, two canary releases (a promotion and a rollback), delete the cluster.
 #
 #   SKIP_BUILD=1    use an existing ${IMAGE_REPO}:${IMAGE_TAG} instead of building
 #   KEEP_CLUSTER=1  leave the cluster running afterwards (to poke at it)
@@ -43,4 +43,5 @@ trap finish EXIT
 "${here}/deploy.sh"
 "${here}/analyze.sh"
 "${here}/smoke.sh"
+"${here}/canary.sh"
 log "kind e2e passed"

@@ -811,6 +811,7 @@ describe("kind-e2e.sh", () => {
       FAKE_INOTIFY_LOW: "1",
       FAKE_UID: "1001",
       WEBHOOK_RETRY_SECONDS: "0",
+      CANARY_LOG_DIR: temp("canary-logs"),
       ...extra,
     });
     return { fake, result };

@@ -224,6 +224,7 @@ describe("ci.yaml", () => {
       "deploy.sh",
       "analyze.sh",
       "smoke.sh",
+      "canary.sh",
     ]);
     expect(main).toEqual(local);
   });

@@ -1,6 +1,6 @@
 /**
  * Recording fakes for the kind flow's tools (docker, kind, kubectl, istioctl,
- * npm, sysctl, sudo, id, uname, openssl). Each appends its argv to $FAKE_LOG and acts
+ * npm (synth, smoke, token, canary), sysctl, sudo, id, uname, openssl). Each appends its argv to $FAKE_LOG and acts
  * like the real tool where the scripts depend on it; FAKE_* variables switch
  * the behaviour a test needs (a missing Secret, an HPA without metrics, an
  * istioctl that analyzes only "default", ...). Docker, kind, kubectl with a
@@ -93,13 +93,17 @@ case "$args" in
   *" get service istio-ingressgateway -o jsonpath="*) printf '%s' "\${FAKE_GATEWAY_NODE_PORT:-30080}" ;;
   *" get pods -o name "*) echo "pod/userapi-v1-abc" ;;
   *" port-forward "*) echo "$$" >> "$FAKE_LOG.forwards"; echo "Forwarding from 127.0.0.1 -> 80"; exec sleep 300 ;;
+  *" get virtualservice userapi-ingress "*) cat "$FAKE_LOG.subsets" 2>/dev/null || printf v1 ;;
 esac`,
   npm: `
 case "$*" in
   "run synth")
     echo "synth-env USERAPI_OUTDIR=$USERAPI_OUTDIR USERAPI_IMAGE=$USERAPI_IMAGE USERAPI_TAG=$USERAPI_TAG USERAPI_IMAGE_PULL_POLICY=$USERAPI_IMAGE_PULL_POLICY USERAPI_V1_WEIGHT=$USERAPI_V1_WEIGHT USERAPI_V2_WEIGHT=$USERAPI_V2_WEIGHT AUTH_JWKS_FILE=\${AUTH_JWKS_FILE:-} AUTH_ISSUER=\${AUTH_ISSUER:-} AUTH_AUDIENCE=\${AUTH_AUDIENCE:-}" >> "$FAKE_LOG"
     [ -f "\${AUTH_JWKS_FILE:-/nonexistent}" ] || { echo "AUTH_JWKS_FILE: cannot read" >&2; exit 1; }
-    printf 'apiVersion: v1\\nkind: Namespace\\nmetadata: {name: userapi}\\n' > "$USERAPI_OUTDIR/00-namespace.k8s.yaml" ;;
+    printf 'apiVersion: v1\\nkind: Namespace\\nmetadata: {name: userapi}\\n' > "$USERAPI_OUTDIR/00-namespace.k8s.yaml"
+    echo "synth-tracks USERAPI_V1_TAG=\${USERAPI_V1_TAG:-} USERAPI_V2_TAG=\${USERAPI_V2_TAG:-}" >> "$FAKE_LOG"
+    # The split the synthesized VirtualService routes to, as the fake kubectl reports it once applied.
+    if [ "$USERAPI_V2_WEIGHT" = 0 ]; then printf v1 > "$FAKE_LOG.subsets"; fi ;;
   "run -s token -- "*)
     # Like the token tool: the key is created on first use in --key-dir; prints a token.
     dir=""; prev=""; scopes=""
@@ -111,10 +115,23 @@ case "$*" in
     [ -n "\${FAKE_TOKEN_EXIT:-}" ] && { echo "token: failed" >&2; exit "$FAKE_TOKEN_EXIT"; }
     mkdir -p "$dir"
     [ -f "$dir/private.jwk.json" ] || { echo '{"kty":"EC"}' > "$dir/private.jwk.json"; echo '{"keys":[]}' > "$dir/jwks.json"; echo "key-created $dir" >> "$FAKE_LOG"; }
-    echo "fake.\${scopes#+}.sig" ;;
+    # FAKE_TOKEN (even empty) replaces the token printed.
+    printf '%s\\n' "\${FAKE_TOKEN-fake.\${scopes#+}.sig}" ;;
   "run smoke "*)
     echo "smoke-env SMOKE_WRITE_TOKEN=\${SMOKE_WRITE_TOKEN:-} SMOKE_READ_TOKEN=\${SMOKE_READ_TOKEN:-}" >> "$FAKE_LOG"
     exit "\${FAKE_SMOKE_EXIT:-0}" ;;
+  "run -s canary "*)
+    # A rollout: its log (named by --log) says how it ended, and the split is left where it would be.
+    echo "canary-env USERAPI_TOKEN=\${USERAPI_TOKEN:-}" >> "$FAKE_LOG"
+    case " $* " in *" --rollback "*) printf v1 > "$FAKE_LOG.subsets"; exit 0 ;; esac
+    log=""; prev=""; for a in "$@"; do [ "$prev" = "--log" ] && log="$a"; prev="$a"; done
+    case "$log" in
+      *rollback.json) set -- \${FAKE_CANARY_ROLLBACK:-rolled-back 1 v1} ;;
+      *) set -- \${FAKE_CANARY_PROMOTION:-promoted 0 v2} ;;
+    esac
+    printf '{"outcome":"%s","steps":[{"tracks":{"v2":{"sources":{"mesh":{"errors":%s}}}}}]}' "$1" "\${FAKE_CANARY_MESH_ERRORS:-12}" > "$log"
+    printf '%s' "$3" > "$FAKE_LOG.subsets"
+    exit "$2" ;;
 esac`,
   sysctl: `
 case "$1" in
