@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { AUTH_ENV, checkAuthEnv } from "./auth/auth-env.js";
+import { emptyAsUnset } from "./lib/env-fields.js";
 import { checkServerLimits, SERVER_LIMITS_ENV } from "./lib/server-limits.js";
 
 export const DEFAULT_PORT = 8080;
@@ -15,8 +16,6 @@ export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 export const APP_VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-
-const emptyAsUnset = (value: unknown) => (value === "" ? undefined : value);
 
 const EnvSchema = z
   .object({

@@ -144,7 +144,7 @@ describe("scripts/canary.sh (against the recording fakes)", () => {
     // The candidate is deployed once, with no traffic.
     const synths = calls.filter((c) => c.startsWith("synth-env "));
     expect(synths).toHaveLength(1);
-    expect(synths[0]).toMatch(/USERAPI_V1_WEIGHT=100 USERAPI_V2_WEIGHT=0$/);
+    expect(synths[0]).toMatch(/USERAPI_V1_WEIGHT=100 USERAPI_V2_WEIGHT=0 /);
     // Between the rollouts, traffic goes back to v1 with the manual rollback.
     const rollback = at("npm run -s canary -- --rollback --kube-context kind-userapi");
     expect(rollback).toBeGreaterThan(order[5] ?? 0);

@@ -8,10 +8,6 @@
  * alerts go pending, which is the course's "shut the application down and
  * see the alert" exercise, automated.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALERTS, alertExpressions, alertRules } from "../charts/monitoring/alert-rules.js";
 import {
@@ -26,8 +22,8 @@ import {
 } from "../charts/monitoring/prometheus-config.js";
 import { substituteVariables } from "../charts/monitoring/promql.js";
 import { toYaml } from "../charts/monitoring/render.js";
-import { onPath } from "../charts/monitoring/testing.js";
 import { type ApiProcess, startApi, waitForStatus } from "./support/api-process.js";
+import { type PrometheusProcess, startPrometheus } from "./support/prometheus-process.js";
 import { freePort, type RedisServer, startRedisServer } from "./support/redis-server.js";
 
 /** What the dashboard's template variables resolve to here. */
@@ -45,75 +41,6 @@ interface QueryResponse {
   readonly data?: { readonly resultType: string; readonly result: Sample[] };
   readonly errorType?: string;
   readonly error?: string;
-}
-
-interface PrometheusProcess {
-  readonly url: string;
-  readonly child: ChildProcess;
-  readonly dir: string;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-/** Starts `prometheus` with `configYaml` and `rulesYaml` in a fresh directory on `port`. */
-async function startPrometheus(
-  port: number,
-  configYaml: string,
-  rulesYaml: string,
-): Promise<PrometheusProcess> {
-  const binary = onPath("prometheus");
-  if (binary === undefined) {
-    throw new Error(
-      "prometheus not found: install it (Debian/Ubuntu: apt-get install -y prometheus)",
-    );
-  }
-  const dir = mkdtempSync(join(tmpdir(), "userapi-prometheus-"));
-  writeFileSync(join(dir, "prometheus.yml"), configYaml);
-  writeFileSync(join(dir, "userapi.rules.yaml"), rulesYaml);
-  const child = spawn(
-    binary,
-    [
-      `--config.file=${join(dir, "prometheus.yml")}`,
-      `--storage.tsdb.path=${join(dir, "data")}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      "--log.level=warn",
-    ],
-    { cwd: dir, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const prometheus: PrometheusProcess = {
-    url: `http://127.0.0.1:${port}`,
-    child,
-    dir,
-    output: () => output,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-        await exited;
-        clearTimeout(timer);
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-  await waitUntil(
-    async () => {
-      if (child.exitCode !== null)
-        throw new Error(`prometheus exited with ${child.exitCode}: ${output}`);
-      const response = await fetch(`${prometheus.url}/-/ready`).catch(() => undefined);
-      return response?.status === 200;
-    },
-    WAIT_MS,
-    () => `prometheus ready on port ${port}\n${output}`,
-  );
-  return prometheus;
 }
 
 /** Polls `check` every 250 ms until it returns true; fails with `what()` after `timeoutMs`. */
@@ -246,7 +173,9 @@ describe("monitoring against a live Prometheus, API and Redis", () => {
         ],
       },
     );
-    prometheus = await startPrometheus(port, toYaml(config), toYaml(rules));
+    prometheus = await startPrometheus(port, toYaml(config), {
+      "userapi.rules.yaml": toYaml(rules),
+    });
   }, 90_000);
 
   afterAll(async () => {

@@ -8,6 +8,7 @@
  */
 import { isIP } from "node:net";
 import { z } from "zod";
+import { emptyAsUnset, envInteger } from "../lib/env-fields.js";
 
 /** Accepted `exp`/`nbf` skew between the identity provider's clock and ours. */
 export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
@@ -15,21 +16,6 @@ export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
 export const DEFAULT_JWKS_TIMEOUT_MS = 2000;
 /** Least time between two key set refreshes caused by tokens with an unknown `kid`. */
 export const DEFAULT_JWKS_COOLDOWN_MS = 30_000;
-
-const emptyAsUnset = (value: unknown) => (value === "" ? undefined : value);
-
-const integer = (min: number, max: number, unit: string, fallback: number) => {
-  const message = `must be an integer ${unit}from ${min} to ${max}`;
-  return z.preprocess(
-    emptyAsUnset,
-    z
-      .string()
-      .regex(/^\d{1,9}$/, message)
-      .transform(Number)
-      .refine((value) => value >= min && value <= max, message)
-      .default(fallback),
-  );
-};
 
 /** Loopback hosts, where plain http cannot be intercepted off the machine. */
 export function isLoopbackHost(hostname: string): boolean {
@@ -80,9 +66,9 @@ export const AUTH_ENV = {
       .transform((value) => value === "true")
       .default(false),
   ),
-  AUTH_CLOCK_TOLERANCE_S: integer(0, 300, "number of seconds ", DEFAULT_CLOCK_TOLERANCE_SECONDS),
-  AUTH_JWKS_TIMEOUT_MS: integer(100, 30_000, "number of milliseconds ", DEFAULT_JWKS_TIMEOUT_MS),
-  AUTH_JWKS_COOLDOWN_MS: integer(
+  AUTH_CLOCK_TOLERANCE_S: envInteger(0, 300, "number of seconds ", DEFAULT_CLOCK_TOLERANCE_SECONDS),
+  AUTH_JWKS_TIMEOUT_MS: envInteger(100, 30_000, "number of milliseconds ", DEFAULT_JWKS_TIMEOUT_MS),
+  AUTH_JWKS_COOLDOWN_MS: envInteger(
     1000,
     3_600_000,
     "number of milliseconds ",

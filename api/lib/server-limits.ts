@@ -9,7 +9,8 @@
  * drops the ones past it).
  */
 import type { Server, ServerOptions } from "node:http";
-import { z } from "zod";
+import type { z } from "zod";
+import { envInteger } from "./env-fields.js";
 
 /**
  * Idle keep-alive connections are closed after this long. It must outlast
@@ -28,43 +29,28 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 
-const emptyAsUnset = (value: unknown) => (value === "" ? undefined : value);
-
-const integer = (min: number, max: number, unit: string, fallback: number) => {
-  const message = `must be an integer ${unit}from ${min} to ${max}`;
-  return z.preprocess(
-    emptyAsUnset,
-    z
-      .string()
-      .regex(/^\d{1,9}$/, message)
-      .transform(Number)
-      .refine((value) => value >= min && value <= max, message)
-      .default(fallback),
-  );
-};
-
 /** The variables, for `EnvSchema` in `env.ts`. */
 export const SERVER_LIMITS_ENV = {
-  KEEP_ALIVE_TIMEOUT_MS: integer(
+  KEEP_ALIVE_TIMEOUT_MS: envInteger(
     1000,
     3_600_000,
     "number of milliseconds ",
     DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
   ),
-  HEADERS_TIMEOUT_MS: integer(
+  HEADERS_TIMEOUT_MS: envInteger(
     1000,
     3_600_000,
     "number of milliseconds ",
     DEFAULT_HEADERS_TIMEOUT_MS,
   ),
-  REQUEST_TIMEOUT_MS: integer(
+  REQUEST_TIMEOUT_MS: envInteger(
     1000,
     3_600_000,
     "number of milliseconds ",
     DEFAULT_REQUEST_TIMEOUT_MS,
   ),
-  BODY_TIMEOUT_MS: integer(100, 3_600_000, "number of milliseconds ", DEFAULT_BODY_TIMEOUT_MS),
-  MAX_CONNECTIONS: integer(1, 1_000_000, "", DEFAULT_MAX_CONNECTIONS),
+  BODY_TIMEOUT_MS: envInteger(100, 3_600_000, "number of milliseconds ", DEFAULT_BODY_TIMEOUT_MS),
+  MAX_CONNECTIONS: envInteger(1, 1_000_000, "", DEFAULT_MAX_CONNECTIONS),
 };
 
 type LimitsEnv = {

@@ -17,9 +17,14 @@ export interface PrometheusProcess {
   stop(): Promise<void>;
 }
 
+/**
+ * `files` are written next to `prometheus.yml` (rule files the config names
+ * by a relative path, for example).
+ */
 export async function startPrometheus(
   port: number,
   configYaml: string,
+  files: Readonly<Record<string, string>> = {},
 ): Promise<PrometheusProcess> {
   const binary = onPath("prometheus");
   if (binary === undefined) {
@@ -29,6 +34,7 @@ export async function startPrometheus(
   }
   const dir = mkdtempSync(join(tmpdir(), "userapi-prometheus-"));
   writeFileSync(join(dir, "prometheus.yml"), configYaml);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   const child = spawn(
     binary,
     [
