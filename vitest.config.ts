@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { configDefaults, defineConfig } from "vitest/config";
 
 /**
@@ -13,6 +14,9 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Child processes (servers, redis, promtool) must not be orphaned by a thread pool.
     pool: "forks",
+    // Most of the slow files wait (timers, scrapes, idle sockets) rather than
+    // compute: two workers even on a 2-core machine, where the default is one.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     reporters: ["default"],
     projects: [
       {
