@@ -98,15 +98,7 @@ pf_log="${log_dir}/prometheus-port-forward.log"
 kubectl --context "${KUBE_CONTEXT}" -n "${MONITORING_NAMESPACE}" port-forward svc/prometheus \
   "${prometheus_port}:9090" >"${pf_log}" 2>&1 &
 pf_pid=$!
-for _ in $(seq 1 60); do
-  grep -q "Forwarding from" "${pf_log}" && break
-  kill -0 "${pf_pid}" 2>/dev/null || {
-    cat "${pf_log}" >&2
-    die "kubectl port-forward to Prometheus exited"
-  }
-  sleep 1
-done
-grep -q "Forwarding from" "${pf_log}" || die "kubectl port-forward to Prometheus did not start within 60 s"
+wait_port_forward "${pf_pid}" "${pf_log}" Prometheus
 
 # 1. A healthy candidate is promoted to 100 %.
 deploy_candidate

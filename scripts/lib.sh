@@ -238,4 +238,20 @@ forget_auth_key() {
 # kubectl and istioctl against the kind cluster, whatever the current context is.
 KUBE_CONTEXT="${KUBE_CONTEXT:-kind-${CLUSTER_NAME}}"
 kc() { kubectl --context "${KUBE_CONTEXT}" "$@"; }
+
+# wait_port_forward PID LOG WHAT: waits up to 60 s for a background
+# `kubectl port-forward` (pid PID, output in LOG) to listen; dies, showing its
+# output, if it exits first or never gets there.
+wait_port_forward() {
+  local pid="$1" pf_log="$2" what="$3"
+  for _ in $(seq 1 60); do
+    grep -q "Forwarding from" "${pf_log}" && return 0
+    kill -0 "${pid}" 2>/dev/null || {
+      cat "${pf_log}" >&2
+      die "kubectl port-forward to ${what} exited"
+    }
+    sleep 1
+  done
+  die "kubectl port-forward to ${what} did not start within 60 s"
+}
 ictl() { istioctl --context "${KUBE_CONTEXT}" "$@"; }

@@ -45,15 +45,7 @@ case "${via}" in
       rm -f "${pf_log}"
     }
     trap cleanup EXIT
-    for _ in $(seq 1 60); do
-      grep -q "Forwarding from" "${pf_log}" && break
-      kill -0 "${pf_pid}" 2>/dev/null || {
-        cat "${pf_log}" >&2
-        die "kubectl port-forward exited"
-      }
-      sleep 1
-    done
-    grep -q "Forwarding from" "${pf_log}" || die "kubectl port-forward did not start within 60 s"
+    wait_port_forward "${pf_pid}" "${pf_log}" "the ingress gateway"
     base_url="http://127.0.0.1:${port}"
     ;;
   *) die "SMOKE_VIA must be nodeport or port-forward (got '${via}')" ;;
